@@ -1,0 +1,621 @@
+// The measurement harness. It runs inside the isolate, before the assignment's helpers and
+// before the submission, and evaluates to one function, `install`, that only the host holds a
+// Reference to. Nothing it defines is reachable from the global object.
+//
+// Hostile-code rules followed throughout, because the submission runs after this file in the
+// same realm and may rewrite any built-in prototype:
+// - every built-in method used after install is captured here and called uncurried;
+// - no iterator protocol on arrays (no for-of, spread or array destructuring), no `push`,
+//   no property reads that could fall through to a prototype: records are null-prototype
+//   objects with every field initialised, lists are appended with defineProperty;
+// - the result leaves the isolate as a string built here, never through JSON.stringify of an
+//   object (it would consult a `toJSON` the submission may have planted).
+(function install(hostStats, config) {
+  'use strict';
+
+  const { apply, construct, defineProperty, getOwnPropertyDescriptor, getPrototypeOf, ownKeys } =
+    Reflect;
+  const uncurry = (fn) => apply(Function.prototype.bind, Function.prototype.call, [fn]);
+  const getter = (obj, key) => uncurry(getOwnPropertyDescriptor(obj, key).get);
+
+  const NativeArrayBuffer = ArrayBuffer;
+  const NativeError = Error;
+  const NativeRangeError = RangeError;
+  const NativeTypeError = TypeError;
+  const TypedArray = getPrototypeOf(Uint8Array);
+  const typedArrayTag = getter(TypedArray.prototype, Symbol.toStringTag);
+  const typedArrayBuffer = getter(TypedArray.prototype, 'buffer');
+  const dataViewBuffer = getter(DataView.prototype, 'buffer');
+  const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
+  const isArrayBuffer = (v) => {
+    try {
+      arrayBufferByteLength(v);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const MapCtor = Map;
+  const mapGet = uncurry(Map.prototype.get);
+  const mapSet = uncurry(Map.prototype.set);
+  const mapDelete = uncurry(Map.prototype.delete);
+  const mapForEach = uncurry(Map.prototype.forEach);
+  const WeakMapCtor = WeakMap;
+  const weakMapHas = uncurry(WeakMap.prototype.has);
+  const weakMapSet = uncurry(WeakMap.prototype.set);
+  const registry = new FinalizationRegistry(() => {});
+  const register = uncurry(FinalizationRegistry.prototype.register);
+  const cleanupSome = uncurry(FinalizationRegistry.prototype.cleanupSome);
+  const captureStackTrace = Error.captureStackTrace;
+  const errorToString = uncurry(Error.prototype.toString);
+  const stringify = JSON.stringify;
+  const dateNow = Date.now;
+  const mathMax = Math.max;
+  const StringCtor = String;
+  const stringIndexOf = uncurry(String.prototype.indexOf);
+  const PromiseCtor = Promise;
+
+  // `gc` comes from the host's --expose-gc. It is non-configurable on the global, so it cannot
+  // be deleted, only overwritten and locked.
+  const gc = globalThis.gc;
+  defineProperty(globalThis, 'gc', { value: undefined, writable: false, enumerable: false });
+  // WebAssembly.Memory is not counted against the isolate's memory limit; SharedArrayBuffer is
+  // a second allocator the exercise does not need.
+  delete globalThis.WebAssembly;
+  delete globalThis.SharedArrayBuffer;
+
+  const push = (list, value) =>
+    defineProperty(list, list.length, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+
+  // ---- stack sites ---------------------------------------------------------------------------
+  // The harness owns Error.prepareStackTrace: while `capturingSite` is set it returns the first
+  // call site as a record, otherwise it formats like V8 does. A submission cannot replace it,
+  // so it cannot blind the site attribution.
+  let capturingSite = false;
+  const formatStack = (error, callSites) => {
+    if (capturingSite) {
+      const site = callSites.length > 0 ? callSites[0] : null;
+      if (site === null) return null;
+      return {
+        __proto__: null,
+        function: site.getFunctionName() || '(anonymous)',
+        file: site.getFileName() || '(unknown)',
+        line: site.getLineNumber() || 0,
+        column: site.getColumnNumber() || 0,
+      };
+    }
+    let text;
+    try {
+      text = errorToString(error);
+    } catch {
+      text = 'Error';
+    }
+    for (let i = 0; i < callSites.length; i++) text += '\n    at ' + callSites[i];
+    return text;
+  };
+  defineProperty(NativeError, 'prepareStackTrace', {
+    value: formatStack,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+
+  const captureSite = (above) => {
+    const holder = { __proto__: null, stack: null };
+    const savedLimit = NativeError.stackTraceLimit;
+    NativeError.stackTraceLimit = 1;
+    capturingSite = true;
+    try {
+      captureStackTrace(holder, above);
+      return holder.stack;
+    } catch {
+      return null;
+    } finally {
+      capturingSite = false;
+      NativeError.stackTraceLimit = savedLimit;
+    }
+  };
+
+  // ---- measurement state ---------------------------------------------------------------------
+  // Only allocations of at least this size get their own site; smaller ones are grouped, so a
+  // submission making millions of tiny arrays does not pay for millions of stack captures.
+  const SITE_MIN_BYTES = 1024;
+  // Tolerance of the peak search (see `maybeSample`): an allocation that cannot lift live
+  // memory more than this above the best known figure does not force a GC.
+  const MIN_TOLERANCE = 256 * 1024;
+  const TOLERANCE_FRACTION = 1 / 512;
+  // Step exits are measured exactly (one GC each) up to this many times in a run, so that a
+  // step called in a tight loop cannot turn into a GC storm.
+  const MAX_EXIT_SAMPLES = 1000;
+  const MAX_TIMELINE = 2000;
+
+  const state = {
+    __proto__: null,
+    running: false,
+    baselineExternal: 0,
+    baselineHeap: 0,
+    lastExact: 0,
+    allocatedSinceExact: 0,
+    peak: 0,
+    peakExternal: 0,
+    peakHeap: 0,
+    peakSeq: 0,
+    peakStep: null,
+    peakLive: null,
+    nextId: 0,
+    gcCount: 0,
+    exitSamples: 0,
+    seq: 0,
+    measureMs: 0,
+    startedAt: 0,
+    trackedLiveBytes: 0,
+    capHit: false,
+    capRequestBytes: 0,
+  };
+  const live = new MapCtor();
+  const seen = new WeakMapCtor();
+  const timeline = [];
+  const allocations = [];
+  const stepStack = [];
+  const stepStats = new MapCtor();
+
+  const stepNames = config.steps;
+  const entryName = config.entry;
+  const newStepStats = (name) => ({
+    __proto__: null,
+    name,
+    calls: 0,
+    allocated_bytes: 0,
+    peak_live_bytes: 0,
+    live_after_bytes: 0,
+    duration_ms: 0,
+    depth: 0,
+  });
+  for (let i = 0; i < stepNames.length; i++) mapSet(stepStats, stepNames[i], newStepStats(stepNames[i]));
+  mapSet(stepStats, entryName, newStepStats(entryName));
+
+  const currentStep = () => (stepStack.length > 0 ? stepStack[stepStack.length - 1] : entryName);
+
+  const onDeath = (id) => {
+    const rec = mapGet(live, id);
+    if (rec === undefined) return;
+    mapDelete(live, id);
+    state.trackedLiveBytes -= rec.bytes;
+    rec.died_seq = state.seq + 1;
+  };
+
+  const tolerance = () => mathMax(MIN_TOLERANCE, state.peak * TOLERANCE_FRACTION);
+
+  // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
+  // live JS heap, relative to the baseline taken just before the entry point was called.
+  const sample = (reason) => {
+    const started = dateNow();
+    gc();
+    state.gcCount++;
+    cleanupSome(registry, onDeath);
+    const stats = hostStats();
+    const external = stats[0] - state.baselineExternal;
+    const heap = stats[1] - state.baselineHeap;
+    const total = external + heap;
+    state.seq++;
+    state.lastExact = total;
+    state.allocatedSinceExact = 0;
+    const step = currentStep();
+    if (timeline.length < MAX_TIMELINE) {
+      push(timeline, {
+        __proto__: null,
+        seq: state.seq,
+        t_ms: dateNow() - state.startedAt,
+        live_bytes: total,
+        external_bytes: external,
+        heap_bytes: heap,
+        step,
+        reason,
+      });
+    }
+    for (let i = 0; i < stepStack.length; i++) {
+      const s = mapGet(stepStats, stepStack[i]);
+      if (total > s.peak_live_bytes) s.peak_live_bytes = total;
+    }
+    const entry = mapGet(stepStats, entryName);
+    if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
+    if (total > state.peak) {
+      state.peak = total;
+      state.peakExternal = external;
+      state.peakHeap = heap;
+      state.peakSeq = state.seq;
+      state.peakStep = step;
+      const ids = [];
+      mapForEach(live, (rec) => push(ids, rec.id));
+      state.peakLive = ids;
+    }
+    state.measureMs += dateNow() - started;
+    return total;
+  };
+
+  // The live total can only have grown by what was allocated since the last exact figure, so
+  // a GC is needed only when that bound could beat the best figure we know of: the run's peak,
+  // or the peak of a step on the stack. The count of GCs follows how often a peak can grow by
+  // the tolerance, not how many allocations there are.
+  const maybeSample = () => {
+    const upper = state.lastExact + state.allocatedSinceExact;
+    let best = state.peak;
+    for (let i = 0; i < stepStack.length; i++) {
+      const p = mapGet(stepStats, stepStack[i]).peak_live_bytes;
+      if (p < best) best = p;
+    }
+    if (upper > best + tolerance()) sample('allocation');
+  };
+
+  const siteKey = (site) => (site === null ? null : site.function + ' (' + site.file + ':' + site.line + ')');
+
+  const track = (buffer, above) => {
+    if (weakMapHas(seen, buffer)) return;
+    // Buffers made before the run belong to the baseline; remember them so that a view made
+    // during the run does not count them as new.
+    if (!state.running) {
+      weakMapSet(seen, buffer, 0);
+      return;
+    }
+    const bytes = arrayBufferByteLength(buffer);
+    const id = ++state.nextId;
+    weakMapSet(seen, buffer, id);
+    register(registry, buffer, id);
+    const step = currentStep();
+    const site = bytes >= SITE_MIN_BYTES ? captureSite(above) : null;
+    const rec = {
+      __proto__: null,
+      id,
+      step,
+      site: siteKey(site),
+      function: site === null ? null : site.function,
+      file: site === null ? null : site.file,
+      line: site === null ? 0 : site.line,
+      bytes,
+      born_seq: state.seq + 1,
+      died_seq: null,
+    };
+    mapSet(live, id, rec);
+    if (bytes >= SITE_MIN_BYTES) push(allocations, rec);
+    state.trackedLiveBytes += bytes;
+    mapGet(stepStats, step).allocated_bytes += bytes;
+    state.allocatedSinceExact += bytes;
+    maybeSample();
+  };
+
+  const trackView = (view, above) => {
+    let buffer;
+    try {
+      buffer = typedArrayTag(view) !== undefined ? typedArrayBuffer(view) : dataViewBuffer(view);
+    } catch {
+      return;
+    }
+    track(buffer, above);
+  };
+
+  const noteFailure = (error, bytes) => {
+    if (
+      state.running &&
+      error instanceof NativeRangeError &&
+      stringIndexOf(StringCtor(error.message), 'allocation failed') >= 0
+    ) {
+      state.capHit = true;
+      if (bytes > state.capRequestBytes) state.capRequestBytes = bytes;
+    }
+  };
+
+  // ---- every way a submission can allocate an ArrayBuffer ------------------------------------
+  const copyStatics = (from, to) => {
+    const keys = ownKeys(from);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === 'prototype' || key === 'name' || key === 'length') continue;
+      defineProperty(to, key, getOwnPropertyDescriptor(from, key));
+    }
+  };
+
+  const requestedBytes = (args, perElement) => {
+    const n = args.length > 0 ? args[0] : 0;
+    return typeof n === 'number' ? n * perElement : 0;
+  };
+
+  const wrapConstructor = (Native, isView) => {
+    const name = Native.name;
+    const perElement = isView ? Native.BYTES_PER_ELEMENT : 1;
+    const Tracked = function (...args) {
+      if (new.target === undefined) throw new NativeTypeError("Constructor " + name + " requires 'new'");
+      let made;
+      try {
+        made = construct(Native, args, new.target);
+      } catch (error) {
+        noteFailure(error, requestedBytes(args, perElement));
+        throw error;
+      }
+      if (isView) trackView(made, Tracked);
+      else track(made, Tracked);
+      return made;
+    };
+    defineProperty(Tracked, 'name', { value: name });
+    defineProperty(Tracked, 'length', { value: Native.length });
+    defineProperty(Tracked, 'prototype', { value: Native.prototype, writable: false });
+    Object.setPrototypeOf(Tracked, getPrototypeOf(Native));
+    copyStatics(Native, Tracked);
+    defineProperty(Native.prototype, 'constructor', {
+      value: Tracked,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+    defineProperty(globalThis, name, {
+      value: Tracked,
+      writable: false,
+      enumerable: false,
+      configurable: false,
+    });
+  };
+
+  // Methods that return a fresh buffer. Species lookups already route most of them through the
+  // tracked constructors; wrapping them as well covers the ones that use the intrinsic
+  // constructor (toReversed, toSorted, with) and a submission that breaks `constructor`.
+  const wrapMethod = (proto, key, isView) => {
+    const desc = getOwnPropertyDescriptor(proto, key);
+    if (desc === undefined || typeof desc.value !== 'function') return;
+    const native = desc.value;
+    const tracked = {
+      [key](...args) {
+        let made;
+        try {
+          made = apply(native, this, args);
+        } catch (error) {
+          noteFailure(error, 0);
+          throw error;
+        }
+        if (isView) trackView(made, tracked);
+        else if (isArrayBuffer(made)) track(made, tracked);
+        return made;
+      },
+    }[key];
+    defineProperty(tracked, 'length', { value: native.length });
+    defineProperty(proto, key, { value: tracked, writable: false, enumerable: false, configurable: false });
+  };
+
+  const wrapResize = () => {
+    const desc = getOwnPropertyDescriptor(NativeArrayBuffer.prototype, 'resize');
+    if (desc === undefined) return;
+    const native = desc.value;
+    const resize = {
+      resize(newLength) {
+        const before = arrayBufferByteLength(this);
+        try {
+          apply(native, this, [newLength]);
+        } catch (error) {
+          noteFailure(error, typeof newLength === 'number' ? newLength : 0);
+          throw error;
+        }
+        const grown = arrayBufferByteLength(this) - before;
+        if (state.running && grown > 0) {
+          mapGet(stepStats, currentStep()).allocated_bytes += grown;
+          state.allocatedSinceExact += grown;
+          maybeSample();
+        }
+      },
+    }.resize;
+    defineProperty(NativeArrayBuffer.prototype, 'resize', { value: resize, writable: false, configurable: false });
+  };
+
+  const VIEW_CONSTRUCTORS = [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ];
+  wrapConstructor(NativeArrayBuffer, false);
+  for (let i = 0; i < VIEW_CONSTRUCTORS.length; i++) wrapConstructor(VIEW_CONSTRUCTORS[i], true);
+  const VIEW_METHODS = ['slice', 'map', 'filter', 'toReversed', 'toSorted', 'with'];
+  for (let i = 0; i < VIEW_METHODS.length; i++) wrapMethod(TypedArray.prototype, VIEW_METHODS[i], true);
+  const BUFFER_METHODS = ['slice', 'transfer', 'transferToFixedLength'];
+  for (let i = 0; i < BUFFER_METHODS.length; i++) wrapMethod(NativeArrayBuffer.prototype, BUFFER_METHODS[i], false);
+  wrapResize();
+
+  // ---- steps -----------------------------------------------------------------------------------
+  const wrapStep = (name, fn) => {
+    const stats = mapGet(stepStats, name);
+    const step = {
+      [name](...args) {
+        if (!state.running) return apply(fn, this, args);
+        stats.calls++;
+        const measuredBefore = state.measureMs;
+        const started = dateNow();
+        push(stepStack, name);
+        let result;
+        try {
+          result = apply(fn, this, args);
+        } finally {
+          stepStack.length = stepStack.length - 1;
+          if (state.exitSamples < MAX_EXIT_SAMPLES) {
+            state.exitSamples++;
+            stats.live_after_bytes = sample('return:' + name);
+          }
+          stats.duration_ms += dateNow() - started - (state.measureMs - measuredBefore);
+        }
+        return result;
+      },
+    }[name];
+    defineProperty(step, 'length', { value: fn.length });
+    return step;
+  };
+
+  // Installs the assignment's helpers as read-only globals. Steps are wrapped so that each call
+  // is measured; the submission sees the wrapped functions only.
+  const installHelpers = (helpers) => {
+    const names = ownKeys(helpers);
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i];
+      if (key === config.check) continue;
+      const value = helpers[key];
+      const isStep = typeof value === 'function' && mapGet(stepStats, key) !== undefined && key !== entryName;
+      defineProperty(globalThis, key, {
+        value: isStep ? wrapStep(key, value) : value,
+        writable: false,
+        enumerable: true,
+        configurable: false,
+      });
+    }
+    checker = helpers[config.check];
+  };
+  let checker = null;
+
+  // ---- the run -----------------------------------------------------------------------------------
+  const q = (s) => stringify(StringCtor(s));
+  const num = (n) => (typeof n === 'number' && n === n ? StringCtor(n) : 'null');
+  const str = (s) => (s === null || s === undefined ? 'null' : q(s));
+  const join = (list, render) => {
+    let out = '[';
+    for (let i = 0; i < list.length; i++) out += (i > 0 ? ',' : '') + render(list[i]);
+    return out + ']';
+  };
+  const renderStep = (s) =>
+    '{"name":' + q(s.name) + ',"calls":' + num(s.calls) + ',"allocated_bytes":' + num(s.allocated_bytes) +
+    ',"peak_live_bytes":' + num(s.peak_live_bytes) + ',"live_after_bytes":' + num(s.live_after_bytes) +
+    ',"duration_ms":' + num(s.duration_ms) + '}';
+  const renderAllocation = (a) =>
+    '{"id":' + num(a.id) + ',"step":' + q(a.step) + ',"site":' + str(a.site) + ',"function":' + str(a.function) +
+    ',"file":' + str(a.file) + ',"line":' + num(a.line) + ',"bytes":' + num(a.bytes) +
+    ',"born_seq":' + num(a.born_seq) + ',"died_seq":' + num(a.died_seq) + '}';
+  const renderSample = (t) =>
+    '{"seq":' + num(t.seq) + ',"t_ms":' + num(t.t_ms) + ',"live_bytes":' + num(t.live_bytes) +
+    ',"external_bytes":' + num(t.external_bytes) + ',"heap_bytes":' + num(t.heap_bytes) +
+    ',"step":' + q(t.step) + ',"reason":' + q(t.reason) + '}';
+
+  const describeError = (error) => {
+    let name = 'Error';
+    let message = '';
+    let stack = null;
+    try {
+      if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
+        name = StringCtor(error.name);
+        message = StringCtor(error.message);
+        stack = typeof error.stack === 'string' ? error.stack : null;
+      } else {
+        name = 'thrown value';
+        message = StringCtor(error);
+      }
+    } catch {
+      message = '(the thrown value could not be read)';
+    }
+    return '{"name":' + q(name) + ',"message":' + q(message) + ',"stack":' + str(stack) + '}';
+  };
+
+  const renderCheck = (check) => {
+    if (check === null) return 'null';
+    return '{"correct":' + (check.correct === true ? 'true' : 'false') + ',"message":' + str(check.message) +
+      ',"first_bad_index":' + (typeof check.first_bad_index === 'number' ? num(check.first_bad_index) : 'null') + '}';
+  };
+
+  const peakLiveAllocations = () => {
+    const out = [];
+    const ids = state.peakLive === null ? [] : state.peakLive;
+    let trackedBytes = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const rec = findAllocation(ids[i]);
+      if (rec !== null) {
+        push(out, rec);
+        trackedBytes += rec.bytes;
+      }
+    }
+    return { __proto__: null, list: out, trackedBytes };
+  };
+  const byId = new MapCtor();
+  const findAllocation = (id) => {
+    const rec = mapGet(byId, id);
+    return rec === undefined ? null : rec;
+  };
+
+  const render = (outcome, error, check) => {
+    for (let i = 0; i < allocations.length; i++) mapSet(byId, allocations[i].id, allocations[i]);
+    mapForEach(live, (rec) => mapSet(byId, rec.id, rec));
+    const atPeak = peakLiveAllocations();
+    const steps = [];
+    for (let i = 0; i < stepNames.length; i++) push(steps, mapGet(stepStats, stepNames[i]));
+    push(steps, mapGet(stepStats, entryName));
+    return '{"outcome":' + q(outcome) +
+      ',"error":' + (error === undefined ? 'null' : describeError(error)) +
+      ',"check":' + renderCheck(check) +
+      ',"peak_bytes":' + num(state.peak) +
+      ',"peak_external_bytes":' + num(state.peakExternal) +
+      ',"peak_heap_bytes":' + num(state.peakHeap) +
+      ',"peak_seq":' + num(state.peakSeq) +
+      ',"peak_step":' + str(state.peakStep) +
+      ',"cap_hit":' + (state.capHit ? 'true' : 'false') +
+      ',"cap_request_bytes":' + num(state.capRequestBytes) +
+      ',"gc_count":' + num(state.gcCount) +
+      ',"tolerance_bytes":' + num(tolerance()) +
+      ',"measure_ms":' + num(state.measureMs) +
+      ',"run_ms":' + num(dateNow() - state.startedAt) +
+      ',"steps":' + join(steps, renderStep) +
+      ',"live_at_peak":' + join(atPeak.list, renderAllocation) +
+      ',"allocations":' + join(allocations, renderAllocation) +
+      ',"timeline":' + join(timeline, renderSample) + '}';
+  };
+
+  const begin = () => {
+    gc();
+    cleanupSome(registry, onDeath);
+    const stats = hostStats();
+    state.baselineExternal = stats[0];
+    state.baselineHeap = stats[1];
+    state.startedAt = dateNow();
+    state.running = true;
+    sample('start');
+  };
+
+  const finish = () => {
+    const final = sample('end');
+    state.running = false;
+    const entry = mapGet(stepStats, entryName);
+    entry.calls = 1;
+    entry.live_after_bytes = final;
+    entry.duration_ms = dateNow() - state.startedAt - state.measureMs;
+  };
+
+  const runCheck = (value) => {
+    if (typeof checker !== 'function') return null;
+    return checker(value);
+  };
+
+  // Called by the host with the submission's entry point. Returns the report as a JSON string.
+  const run = async (entry) => {
+    begin();
+    let value;
+    try {
+      value = apply(entry, undefined, []);
+      if (value !== null && typeof value === 'object' && value instanceof PromiseCtor) value = await value;
+    } catch (error) {
+      finish();
+      return render(state.capHit ? 'memory_cap' : 'threw', error, null);
+    }
+    finish();
+    if (state.capHit) return render('memory_cap', undefined, null);
+    let check;
+    try {
+      check = runCheck(value);
+    } catch (error) {
+      return render('check_threw', error, null);
+    }
+    return render('returned', undefined, check);
+  };
+
+  return { __proto__: null, installHelpers, run };
+})

@@ -1,0 +1,95 @@
+// Assignments are data: a folder per assignment with a manifest.json, read and validated here.
+// Adding an exercise means adding a folder, never changing src/.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const DEFAULT_ASSIGNMENTS_DIR = resolve(new URL('../../sandbox/assignments', import.meta.url).pathname);
+
+const Identifier = Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' });
+
+export const Manifest = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
+    title: Type.String({ minLength: 1 }),
+    summary: Type.String(),
+    entry_point: Identifier,
+    helpers: Type.String({ description: 'file, relative to the folder, run in the isolate before the submission' }),
+    globals: Type.Array(Identifier, { description: 'names the helpers file defines that the submission sees' }),
+    steps: Type.Array(Identifier, { description: 'the pipeline functions, in order; each call is measured' }),
+    check: Type.Union([Identifier, Type.Null()], { description: 'helper that checks the result, or null' }),
+    unit: Type.Object({ name: Type.String(), bytes: Type.Integer({ minimum: 1 }) }),
+    lower_bound_bytes: Type.Integer({ minimum: 0, description: 'the least peak the exercise allows' }),
+    starter: Type.String(),
+    solutions: Type.Record(
+      Type.String(),
+      Type.Object({ file: Type.String(), expect: Type.Union([Type.Literal('passed'), Type.Literal('failed')]) }),
+    ),
+    limits: Type.Object({
+      peak_bytes: Type.Integer({ minimum: 1 }),
+      memory_cap_mb: Type.Integer({ minimum: 8 }),
+      timeout_ms: Type.Integer({ minimum: 100 }),
+      cpu_time_ms: Type.Integer({ minimum: 100 }),
+      max_code_bytes: Type.Integer({ minimum: 1 }),
+    }),
+  },
+  { additionalProperties: false },
+);
+export type Manifest = Static<typeof Manifest>;
+
+export interface Assignment {
+  manifest: Manifest;
+  dir: string;
+  helpersSource: string;
+  /** Name the helpers carry in stack traces and allocation sites. */
+  helpersFile: string;
+  starterCode: string;
+  /** The student-facing README.md. */
+  description: string;
+}
+
+export class AssignmentError extends Error {}
+
+function readIn(dir: string, file: string): string {
+  const path = resolve(dir, file);
+  if (!path.startsWith(`${resolve(dir)}/`)) throw new AssignmentError(`${dir}: ${file} is outside the assignment folder`);
+  return readFileSync(path, 'utf8');
+}
+
+export function loadAssignment(dir: string): Assignment {
+  const raw: unknown = JSON.parse(readIn(dir, 'manifest.json'));
+  if (!Value.Check(Manifest, raw)) {
+    const problems = [...Value.Errors(Manifest, raw)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new AssignmentError(`${dir}/manifest.json is invalid: ${problems.join('; ')}`);
+  }
+  const manifest = raw;
+  for (const step of manifest.steps) {
+    if (!manifest.globals.includes(step)) throw new AssignmentError(`${dir}: step ${step} is not among the globals`);
+  }
+  return {
+    manifest,
+    dir,
+    helpersSource: readIn(dir, manifest.helpers),
+    helpersFile: `${manifest.id}/${manifest.helpers}`,
+    starterCode: readIn(dir, manifest.starter),
+    description: existsSync(join(dir, 'README.md')) ? readIn(dir, 'README.md') : manifest.summary,
+  };
+}
+
+/** Every assignment in the given folders; a later folder may not reuse an id. */
+export function loadAssignments(dirs: string[]): Map<string, Assignment> {
+  const found = new Map<string, Assignment>();
+  for (const root of dirs) {
+    for (const entry of readdirSync(root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !existsSync(join(root, entry.name, 'manifest.json'))) continue;
+      const assignment = loadAssignment(join(root, entry.name));
+      if (assignment.manifest.id !== entry.name) {
+        throw new AssignmentError(`${join(root, entry.name)}: manifest id ${assignment.manifest.id} differs from its folder`);
+      }
+      if (found.has(assignment.manifest.id)) throw new AssignmentError(`assignment ${assignment.manifest.id} is defined twice`);
+      found.set(assignment.manifest.id, assignment);
+    }
+  }
+  return found;
+}

@@ -1,0 +1,136 @@
+// The grading result: one TypeBox schema is the source of the TypeScript type, the API's
+// validation, openapi.yaml and the tests' checks.
+import { Type, type Static } from '@sinclair/typebox';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const GradeStatus = Type.Union([Type.Literal('passed'), Type.Literal('failed'), Type.Literal('error')], {
+  description: 'passed: correct and under the limit; failed: ran but missed the limit or the result; error: could not be graded to the end',
+});
+
+export const GradeReason = Nullable(
+  Type.Union([
+    Type.Literal('memory_limit'),
+    Type.Literal('wrong_result'),
+    Type.Literal('syntax_error'),
+    Type.Literal('runtime_error'),
+    Type.Literal('timeout'),
+    Type.Literal('memory_cap'),
+    Type.Literal('missing_entry_point'),
+    Type.Literal('invalid_submission'),
+    Type.Literal('internal'),
+  ]),
+);
+
+export const StepResult = Type.Object(
+  {
+    name: Type.String(),
+    calls: Type.Integer({ minimum: 0 }),
+    allocated_bytes: Type.Integer({ description: 'ArrayBuffer bytes allocated while this step was the innermost one running' }),
+    peak_live_bytes: Type.Integer({ description: 'highest exact live figure sampled while a call of this step was on the stack' }),
+    live_after_bytes: Type.Integer({ description: 'exact live figure when the last measured call returned' }),
+    duration_ms: Type.Number({ description: 'wall time inside the step, measurement time excluded' }),
+  },
+  { additionalProperties: false },
+);
+
+export const LiveAllocation = Type.Object(
+  {
+    id: Type.Integer(),
+    step: Type.String({ description: 'the step (or entry point) that was innermost when it was allocated' }),
+    site: Nullable(Type.String({ description: '"function (file:line)"; null for allocations under 1 KiB' })),
+    function: Nullable(Type.String()),
+    file: Nullable(Type.String()),
+    line: Type.Integer(),
+    bytes: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const Allocation = Type.Composite(
+  [
+    LiveAllocation,
+    Type.Object({
+      born_seq: Type.Integer({ description: 'first timeline sample at which it is live' }),
+      died_seq: Nullable(Type.Integer({ description: 'first timeline sample at which it is gone; null if it outlived the run' })),
+    }),
+  ],
+  { additionalProperties: false },
+);
+
+export const TimelineSample = Type.Object(
+  {
+    seq: Type.Integer(),
+    t_ms: Type.Number(),
+    live_bytes: Type.Integer(),
+    external_bytes: Type.Integer(),
+    heap_bytes: Type.Integer(),
+    step: Type.String(),
+    reason: Type.String({ description: 'start, allocation, return:<step> or end' }),
+  },
+  { additionalProperties: false },
+);
+
+export const SubmissionError = Type.Object(
+  {
+    name: Type.String(),
+    message: Type.String(),
+    line: Nullable(Type.Integer()),
+    column: Nullable(Type.Integer()),
+    stack: Nullable(Type.String({ description: 'frames of the submission and the helpers only' })),
+  },
+  { additionalProperties: false },
+);
+
+export const GradeLimits = Type.Object(
+  {
+    peak_bytes: Type.Integer(),
+    memory_cap_bytes: Type.Integer(),
+    timeout_ms: Type.Integer(),
+    cpu_time_ms: Type.Integer(),
+    max_code_bytes: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const Versions = Type.Object(
+  { memgrade: Type.String(), node: Type.String(), v8: Type.String(), isolated_vm: Type.String() },
+  { additionalProperties: false },
+);
+
+export const GradeResult = Type.Object(
+  {
+    assignment: Type.String(),
+    status: GradeStatus,
+    reason: GradeReason,
+    message: Type.String(),
+    correct: Nullable(Type.Boolean()),
+    peak_bytes: Nullable(Type.Integer({ description: 'highest live bytes (ArrayBuffers + JS heap) at any allocation, above the baseline' })),
+    peak_external_bytes: Nullable(Type.Integer()),
+    peak_heap_bytes: Nullable(Type.Integer()),
+    limit_bytes: Type.Integer(),
+    peak_step: Nullable(Type.String()),
+    steps: Type.Array(StepResult),
+    live_at_peak: Type.Array(LiveAllocation),
+    untracked_at_peak_bytes: Type.Integer({ description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for' }),
+    allocations: Type.Array(Allocation, { description: 'every allocation of 1 KiB or more, with its lifetime on the timeline' }),
+    timeline: Type.Array(TimelineSample),
+    error: Nullable(SubmissionError),
+    limits: GradeLimits,
+    measurement: Type.Object(
+      {
+        gc_count: Type.Integer(),
+        measure_ms: Type.Number(),
+        tolerance_bytes: Type.Integer({ description: 'peak_bytes is at most this far below the exact maximum' }),
+      },
+      { additionalProperties: false },
+    ),
+    duration_ms: Type.Number(),
+    versions: Versions,
+  },
+  { additionalProperties: false, $id: 'GradeResult' },
+);
+
+export type GradeResult = Static<typeof GradeResult>;
+export type GradeReason = Static<typeof GradeReason>;
+export type GradeStatus = Static<typeof GradeStatus>;

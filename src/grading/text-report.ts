@@ -1,0 +1,44 @@
+// The plain-text report, modelled on pytest-memray's failure report: the verdict, then the
+// allocations alive at the peak, largest first, then the per-step table.
+import type { Assignment } from './assignments.js';
+import { mib } from './format.js';
+import type { GradeResult } from './result.js';
+
+const table = (rows: string[][]): string[] => {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+};
+
+export function textReport(result: GradeResult, assignment: Assignment): string {
+  const out: string[] = [];
+  const mark = result.status === 'passed' ? 'PASSED' : result.status === 'failed' ? 'FAILED' : 'ERROR';
+  out.push(`${mark} ${result.assignment}${result.reason ? ` (${result.reason})` : ''}`);
+  out.push(result.message);
+  if (result.error?.stack) out.push('', result.error.stack);
+  if (result.peak_bytes !== null) {
+    const unit = assignment.manifest.unit;
+    const fit = Math.floor(result.limit_bytes / unit.bytes);
+    out.push(
+      '',
+      `Peak: ${mib(result.peak_bytes)} (${result.peak_bytes} bytes: ${result.peak_external_bytes} in ArrayBuffers, ${result.peak_heap_bytes} of JS heap); limit ${mib(result.limit_bytes)}, room for ${fit} x ${unit.name}.`,
+    );
+  }
+  if (result.live_at_peak.length > 0) {
+    out.push('', `Allocations alive at the peak${result.peak_step ? ` (in ${result.peak_step})` : ''}, largest first:`);
+    for (const a of result.live_at_peak) {
+      out.push(`  - ${mib(a.bytes).padStart(10)}  #${a.id} from ${a.step}, allocated at ${a.site ?? '(small allocations)'}`);
+    }
+    if (result.untracked_at_peak_bytes > 0) out.push(`  - ${mib(result.untracked_at_peak_bytes).padStart(10)}  in allocations under 1 KiB`);
+  }
+  if (result.steps.length > 0) {
+    out.push('', 'Steps:');
+    const rows = [['step', 'calls', 'allocated', 'peak inside', 'live after', 'time']];
+    for (const s of result.steps) {
+      const here = s.name === result.peak_step ? ' <- peak' : '';
+      rows.push([s.name, String(s.calls), mib(s.allocated_bytes), mib(s.peak_live_bytes), mib(s.live_after_bytes), `${s.duration_ms} ms${here}`]);
+    }
+    out.push(...table(rows).map((line) => `  ${line}`));
+  }
+  out.push('', `Graded in ${result.duration_ms} ms with memgrade ${result.versions.memgrade}, Node ${result.versions.node}, V8 ${result.versions.v8}, isolated-vm ${result.versions.isolated_vm}.`);
+  return `${out.join('\n')}\n`;
+}

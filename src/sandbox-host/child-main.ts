@@ -1,0 +1,24 @@
+// Entry point of a sandbox child process: grades the jobs its parent sends, one at a time.
+// New peaks are written straight to stdout with a blocking write, so the parent still knows
+// the peak so far if V8 aborts this process in the middle of a run.
+import { writeSync } from 'node:fs';
+import { runInIsolate } from './isolate-run.js';
+import type { ChildMessage, ParentMessage } from './protocol.js';
+
+const send = (message: ChildMessage) => process.send?.(message);
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type !== 'run') return;
+  const { id, job } = message;
+  runInIsolate(job, { onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak })}\n`) })
+    .then((outcome) => send({ type: 'result', id, outcome }))
+    .catch((error: unknown) =>
+      send({
+        type: 'result',
+        id,
+        outcome: { kind: 'crashed', message: `sandbox failure: ${String(error)}`, peak: null },
+      }),
+    );
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

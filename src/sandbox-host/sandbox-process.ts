@@ -1,0 +1,157 @@
+// One sandbox child process, seen from its parent: starts it, hands it a job, and turns every
+// way the child can fail (V8 abort, runaway memory, a hang past every deadline) into a
+// RunOutcome, so that no submission can take the parent down or leave it waiting.
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { ChildMessage, ParentMessage } from './protocol.js';
+import type { PeakSoFar, RunOutcome, SandboxJob } from './types.js';
+
+const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
+const TSX_LOADER = import.meta.resolve('tsx');
+const STDERR_TAIL_BYTES = 8192;
+const RSS_POLL_MS = 50;
+/** Time a child gets beyond the job's own timeout to set up, report and tear down. */
+export const DEADLINE_GRACE_MS = 5000;
+/** What V8 prints when it aborts on a heap it cannot grow. */
+const V8_OOM = /out of memory|allocation failed|OOM|heap limit/i;
+
+export interface ProcessLimits {
+  /** Resident memory the whole child may use before it is killed. */
+  rssLimitBytes: number;
+}
+
+function rssOf(pid: number): number | null {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export class SandboxProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  jobsRun = 0;
+  private exited = false;
+  private stderrTail = '';
+  private nextId = 1;
+  private peaks = new Map<number, PeakSoFar>();
+  private maxRss = 0;
+
+  constructor() {
+    this.child = fork(CHILD_MAIN, [], {
+      execArgv: ['--no-node-snapshot', '--import', TSX_LOADER],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    if (this.child.stdout) {
+      createInterface({ input: this.child.stdout }).on('line', (line) => {
+        try {
+          const { id, peak } = JSON.parse(line) as { id: number; peak: PeakSoFar };
+          this.peaks.set(id, peak);
+        } catch {
+          // Not a peak line: a child only writes peaks to stdout, anything else is noise.
+        }
+      });
+    }
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type === 'ready') {
+          this.child.off('message', onMessage);
+          resolve();
+        }
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`sandbox process exited before it was ready (${signal ?? code}): ${this.stderrTail.trim()}`)),
+      );
+    });
+    // Callers that never run a job must not see an unhandled rejection if the child dies.
+    this.ready.catch(() => undefined);
+    this.child.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The highest resident set size sampled while this process ran jobs. */
+  get peakRssBytes(): number {
+    return this.maxRss;
+  }
+
+  /**
+   * Runs one job. Resolves with the child's own outcome, or with one made here when the child
+   * dies, outgrows `rssLimitBytes`, or outlives the job's timeout plus a grace period.
+   */
+  async run(job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome> {
+    await this.ready;
+    const id = this.nextId++;
+    this.jobsRun++;
+    return new Promise<RunOutcome>((resolve) => {
+      let killedFor: 'deadline' | 'rss' | null = null;
+      const finish = (outcome: RunOutcome) => {
+        clearTimeout(deadline);
+        clearInterval(watch);
+        this.child.off('message', onMessage);
+        this.child.off('exit', onExit);
+        this.peaks.delete(id);
+        resolve(outcome);
+      };
+      const kill = (why: 'deadline' | 'rss') => {
+        killedFor = why;
+        this.child.kill('SIGKILL');
+      };
+      const deadline = setTimeout(() => kill('deadline'), job.limits.timeoutMs + DEADLINE_GRACE_MS);
+      const watch = setInterval(() => {
+        const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
+        if (rss === null) return;
+        this.maxRss = Math.max(this.maxRss, rss);
+        if (rss > limits.rssLimitBytes) kill('rss');
+      }, RSS_POLL_MS);
+      const onMessage = (message: ChildMessage) => {
+        if (message.type === 'result' && message.id === id) finish(message.outcome);
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        const peak = this.peaks.get(id) ?? null;
+        if (killedFor === 'deadline') {
+          finish({ kind: 'timeout', limit: 'wall', limit_ms: job.limits.timeoutMs, peak });
+        } else if (killedFor === 'rss' || V8_OOM.test(this.stderrTail)) {
+          finish({
+            kind: 'memory_cap',
+            message:
+              killedFor === 'rss'
+                ? `the sandbox process grew past ${Math.round(limits.rssLimitBytes / 2 ** 20)} MiB and was stopped`
+                : 'V8 ran out of memory and aborted the sandbox process',
+            peak,
+          });
+        } else {
+          finish({ kind: 'crashed', message: `the sandbox process died (${signal ?? `exit code ${code}`})`, peak });
+        }
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', onExit);
+      const message: ParentMessage = { type: 'run', id, job };
+      this.child.send(message);
+    });
+  }
+
+  /** Stops the child now and resolves once it is gone. */
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await gone;
+  }
+}

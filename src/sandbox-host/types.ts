@@ -1,0 +1,103 @@
+// Shapes exchanged between the grading layer, the sandbox child process and the isolate.
+
+/** Everything a sandbox child needs to grade one submission; plain data, sent over IPC. */
+export interface SandboxJob {
+  code: string;
+  /** The assignment's helper source, run in the isolate before the submission. */
+  helpers: { source: string; filename: string; globals: string[] };
+  entryPoint: string;
+  steps: string[];
+  /** Name of the helper that checks the result, or null when the assignment has none. */
+  check: string | null;
+  limits: SandboxLimits;
+}
+
+export interface SandboxLimits {
+  memoryCapMb: number;
+  timeoutMs: number;
+  cpuTimeMs: number;
+}
+
+/** One tracked ArrayBuffer allocation, as the in-isolate harness reports it. */
+export interface AllocationRecord {
+  id: number;
+  step: string;
+  site: string | null;
+  function: string | null;
+  file: string | null;
+  line: number;
+  bytes: number;
+  born_seq: number;
+  died_seq: number | null;
+}
+
+export interface StepRecord {
+  name: string;
+  calls: number;
+  allocated_bytes: number;
+  peak_live_bytes: number;
+  live_after_bytes: number;
+  duration_ms: number;
+}
+
+export interface SampleRecord {
+  seq: number;
+  t_ms: number;
+  live_bytes: number;
+  external_bytes: number;
+  heap_bytes: number;
+  step: string;
+  reason: string;
+}
+
+export interface ThrownError {
+  name: string;
+  message: string;
+  stack: string | null;
+}
+
+export interface CheckRecord {
+  correct: boolean;
+  message: string | null;
+  first_bad_index: number | null;
+}
+
+/** The harness's report, parsed from the JSON string it builds inside the isolate. */
+export interface IsolateReport {
+  outcome: 'returned' | 'threw' | 'memory_cap' | 'check_threw';
+  error: ThrownError | null;
+  check: CheckRecord | null;
+  peak_bytes: number;
+  peak_external_bytes: number;
+  peak_heap_bytes: number;
+  peak_seq: number;
+  peak_step: string | null;
+  cap_hit: boolean;
+  cap_request_bytes: number;
+  gc_count: number;
+  /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
+  tolerance_bytes: number;
+  measure_ms: number;
+  run_ms: number;
+  steps: StepRecord[];
+  live_at_peak: AllocationRecord[];
+  allocations: AllocationRecord[];
+  timeline: SampleRecord[];
+}
+
+/** Highest exact live figure seen by the host, kept even when the isolate dies. */
+export interface PeakSoFar {
+  peak_bytes: number;
+  peak_external_bytes: number;
+  peak_heap_bytes: number;
+}
+
+/** How a sandboxed run ended, before any verdict is drawn from it. */
+export type RunOutcome =
+  | { kind: 'report'; report: IsolateReport }
+  | { kind: 'syntax_error'; message: string; line: number | null; column: number | null }
+  | { kind: 'missing_entry_point'; message: string }
+  | { kind: 'load_error'; error: ThrownError }
+  | { kind: 'timeout'; limit: 'wall' | 'cpu'; limit_ms: number; peak: PeakSoFar | null }
+  | { kind: 'memory_cap'; message: string; peak: PeakSoFar | null }
+  | { kind: 'crashed'; message: string; peak: PeakSoFar | null };
