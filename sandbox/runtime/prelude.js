@@ -443,11 +443,12 @@
         try {
           result = apply(fn, this, args);
         } finally {
-          stepStack.length = stepStack.length - 1;
+          // Sampled before the step leaves the stack: what is live as it returns is its doing.
           if (state.exitSamples < MAX_EXIT_SAMPLES) {
             state.exitSamples++;
             stats.live_after_bytes = sample('return:' + name);
           }
+          stepStack.length = stepStack.length - 1;
           stats.duration_ms += dateNow() - started - (state.measureMs - measuredBefore);
         }
         return result;

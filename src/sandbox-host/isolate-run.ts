@@ -14,6 +14,12 @@ v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
 // Freed ArrayBuffers leave the external-memory count when the sweeper finishes; a concurrent
 // sweeper may still be running when the sample is read, and the figure would depend on timing.
 v8.setFlagsFromString('--no-concurrent-array-buffer-sweeping');
+// Optimised code lives on the JS heap. Compiled in the background, it lands at a different
+// moment in each run and the heap part of a sample would move by hundreds of KB; compiled on
+// the isolate's own thread, it lands at the same point every time.
+v8.setFlagsFromString('--no-concurrent-recompilation');
+v8.setFlagsFromString('--no-concurrent-osr');
+v8.setFlagsFromString('--no-concurrent-sparkplug');
 const require = createRequire(import.meta.url);
 const ivm: typeof ivmModule = require('isolated-vm');
 

@@ -1,0 +1,30 @@
+// Shared by the engine tests: the real assignments plus the test-only ones, graded in a real
+// sandbox child process.
+import { join } from 'node:path';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../src/grading/assignments.js';
+import { grade } from '../src/grading/grade.js';
+import type { GradeResult } from '../src/grading/result.js';
+import { SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
+
+export const FIXTURE_ASSIGNMENTS_DIR = join(import.meta.dirname, 'fixtures', 'assignments');
+export const assignments = loadAssignments([DEFAULT_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]);
+
+export function assignment(id: string): Assignment {
+  const found = assignments.get(id);
+  if (!found) throw new Error(`no assignment ${id}`);
+  return found;
+}
+
+/** One sandbox process for a test file; replaced when a test kills it. */
+export class Grader {
+  private sandbox = new SandboxProcess();
+
+  async grade(id: string, code: string): Promise<GradeResult> {
+    if (!this.sandbox.alive) this.sandbox = new SandboxProcess();
+    return grade(assignment(id), code, this.sandbox);
+  }
+
+  close(): Promise<void> {
+    return this.sandbox.close();
+  }
+}
