@@ -48,6 +48,7 @@ function emptyResult(assignment: Assignment, verdict: Verdict, durationMs: numbe
     assignment: assignment.manifest.id,
     ...verdict,
     correct: null,
+    check: null,
     peak_bytes: null,
     peak_external_bytes: null,
     peak_heap_bytes: null,
@@ -99,6 +100,7 @@ function fromReport(assignment: Assignment, report: IsolateReport, durationMs: n
   const result: GradeResult = {
     ...base,
     correct: report.check === null ? null : report.check.correct,
+    check: report.check,
     peak_bytes: report.peak_bytes,
     peak_external_bytes: report.peak_external_bytes,
     peak_heap_bytes: report.peak_heap_bytes,

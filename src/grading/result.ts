@@ -82,6 +82,15 @@ export const SubmissionError = Type.Object(
   { additionalProperties: false },
 );
 
+export const CheckResult = Type.Object(
+  {
+    correct: Type.Boolean(),
+    message: Nullable(Type.String()),
+    first_bad_index: Nullable(Type.Integer({ description: 'first element that differs from the expected result' })),
+  },
+  { additionalProperties: false },
+);
+
 export const GradeLimits = Type.Object(
   {
     peak_bytes: Type.Integer(),
@@ -105,6 +114,7 @@ export const GradeResult = Type.Object(
     reason: GradeReason,
     message: Type.String(),
     correct: Nullable(Type.Boolean()),
+    check: Nullable(CheckResult),
     peak_bytes: Nullable(Type.Integer({ description: 'highest live bytes (ArrayBuffers + JS heap) at any allocation, above the baseline' })),
     peak_external_bytes: Nullable(Type.Integer()),
     peak_heap_bytes: Nullable(Type.Integer()),
@@ -112,8 +122,8 @@ export const GradeResult = Type.Object(
     peak_step: Nullable(Type.String()),
     steps: Type.Array(StepResult),
     live_at_peak: Type.Array(LiveAllocation),
-    untracked_at_peak_bytes: Type.Integer({ description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for' }),
-    allocations: Type.Array(Allocation, { description: 'every allocation of 1 KiB or more, with its lifetime on the timeline' }),
+    untracked_at_peak_bytes: Type.Integer({ description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for (allocations under 1 KiB, or past the first 1,000 listed)' }),
+    allocations: Type.Array(Allocation, { description: 'allocations of 64 KiB or more (the first 2,000), with their lifetimes on the timeline' }),
     timeline: Type.Array(TimelineSample),
     error: Nullable(SubmissionError),
     limits: GradeLimits,
