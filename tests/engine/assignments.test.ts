@@ -1,0 +1,48 @@
+// Assignments are folders of data: a second one needs no code, and a broken one is named.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../../src/grading/assignments.js';
+import { assignment, FIXTURE_ASSIGNMENTS_DIR, Grader } from '../support.js';
+
+const grader = new Grader();
+after(() => grader.close());
+
+describe('assignment folders', () => {
+  test('the test-only assignment loads beside the real one', () => {
+    const all = loadAssignments([DEFAULT_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]);
+    assert.deepEqual([...all.keys()].sort(), ['clinging-onto-memory', 'tiny-sum']);
+    const tiny = all.get('tiny-sum')!;
+    assert.match(tiny.description, /Tiny sum/);
+    assert.match(tiny.starterCode, /function process_data/);
+  });
+
+  test('each declared solution of the test-only assignment grades as its manifest expects', async () => {
+    const tiny = assignment('tiny-sum');
+    for (const [name, { file, expect }] of Object.entries(tiny.manifest.solutions)) {
+      const r = await grader.grade('tiny-sum', readFileSync(join(tiny.dir, file), 'utf8'));
+      assert.equal(r.status, expect, `${name}: ${r.message}`);
+    }
+  });
+
+  test('a broken manifest is refused with the field named', () => {
+    const root = mkdtempSync(join(tmpdir(), 'memgrade-assignments-'));
+    cpSync(join(FIXTURE_ASSIGNMENTS_DIR, 'tiny-sum'), join(root, 'tiny-sum'), { recursive: true });
+    const path = join(root, 'tiny-sum', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...manifest, limits: { ...manifest.limits, timeout_ms: 'soon' } }));
+    assert.throws(() => loadAssignments([root]), /manifest\.json is invalid: \/limits\/timeout_ms/);
+  });
+
+  test('a step that is not a global, and an id that repeats, are refused', () => {
+    const root = mkdtempSync(join(tmpdir(), 'memgrade-assignments-'));
+    cpSync(join(FIXTURE_ASSIGNMENTS_DIR, 'tiny-sum'), join(root, 'tiny-sum'), { recursive: true });
+    const path = join(root, 'tiny-sum', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...manifest, steps: [...manifest.steps, 'triple_it'] }));
+    assert.throws(() => loadAssignments([root]), /step triple_it is not among the globals/);
+    assert.throws(() => loadAssignments([FIXTURE_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]), /defined twice/);
+  });
+});
