@@ -2,6 +2,7 @@
 // Exit code 0 passed, 1 failed, 2 error (of the submission or of the command line).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { assignmentDirs } from '../config.js';
 import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.js';
 import { grade } from '../grading/grade.js';
 import { textReport } from '../grading/text-report.js';
@@ -23,11 +24,6 @@ type Format = (typeof FORMATS)[number];
 function fail(message: string): never {
   process.stderr.write(`memgrade: ${message}\n\n${USAGE}\n`);
   process.exit(2);
-}
-
-export function assignmentDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const extra = (env.MEMGRADE_ASSIGNMENTS_DIRS ?? '').split(':').filter((d) => d !== '');
-  return [DEFAULT_ASSIGNMENTS_DIR, ...extra];
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,89 @@
+// Configuration of the CLI and the service: environment variables with defaults, checked once at
+// start-up so that a typo stops the process with a message naming the variable.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { resolve } from 'node:path';
+import { DEFAULT_ASSIGNMENTS_DIR } from './grading/assignments.js';
+
+const Count = (fallback: number, description: string, minimum = 1) =>
+  Type.Integer({ minimum, default: fallback, description });
+
+/** Every variable the service reads; the defaults are the service's embedded defaults. */
+export const Env = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on' }),
+  MEMGRADE_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder of the SQLite database' }),
+  MEMGRADE_TOKENS: Type.String({ default: '', description: 'comma-separated bearer tokens; empty: no authentication' }),
+  MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by ":"' }),
+  MEMGRADE_POOL_SIZE: Count(0, 'sandbox worker processes; 0: from the CPU count and the memory budget', 0),
+  MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; 0: half of the RAM', 0),
+  MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a worker process is replaced'),
+  MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, for all clients'),
+  MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, for one token (or address)'),
+  MEMGRADE_RATE_LIMIT: Count(600, 'requests per minute to /v1, for one token (or address)'),
+  MEMGRADE_MAX_WAIT_S: Count(60, 'longest a POST may wait for its result', 0),
+  MEMGRADE_SHUTDOWN_GRACE_MS: Count(30000, 'how long a shutdown lets running gradings finish', 0),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level' },
+  ),
+});
+type Env = Static<typeof Env>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  tokens: string[];
+  assignmentDirs: string[];
+  /** 0 lets the service size the pool. */
+  poolSize: number;
+  /** 0 lets the service take half of the machine's memory. */
+  memoryBudgetMb: number;
+  workerMaxJobs: number;
+  queueLimit: number;
+  queuePerClient: number;
+  rateLimitPerMinute: number;
+  maxWaitS: number;
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** The assignment folders: the built-in ones, then those in MEMGRADE_ASSIGNMENTS_DIRS. */
+export function assignmentDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env.MEMGRADE_ASSIGNMENTS_DIRS ?? '').split(':').filter((d) => d !== '');
+  return [DEFAULT_ASSIGNMENTS_DIR, ...extra];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const given = Object.fromEntries(
+    Object.keys(Env.properties).flatMap((name) => (env[name] === undefined || env[name] === '' ? [] : [[name, env[name]]])),
+  );
+  const value: unknown = Value.Default(Env, Value.Convert(Env, given));
+  if (!Value.Check(Env, value)) {
+    const problems = [...Value.Errors(Env, value)].map((e) => {
+      const name = e.path.slice(1);
+      return `${name}=${JSON.stringify(given[name])}: ${e.schema.description ?? ''} (${e.message.toLowerCase()})`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const v: Env = value;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    dataDir: resolve(v.MEMGRADE_DATA_DIR),
+    tokens: v.MEMGRADE_TOKENS.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+    assignmentDirs: assignmentDirs(env),
+    poolSize: v.MEMGRADE_POOL_SIZE,
+    memoryBudgetMb: v.MEMGRADE_MEMORY_BUDGET_MB,
+    workerMaxJobs: v.MEMGRADE_WORKER_MAX_JOBS,
+    queueLimit: v.MEMGRADE_QUEUE_LIMIT,
+    queuePerClient: v.MEMGRADE_QUEUE_PER_CLIENT,
+    rateLimitPerMinute: v.MEMGRADE_RATE_LIMIT,
+    maxWaitS: v.MEMGRADE_MAX_WAIT_S,
+    shutdownGraceMs: v.MEMGRADE_SHUTDOWN_GRACE_MS,
+    logLevel: v.LOG_LEVEL,
+  };
+}

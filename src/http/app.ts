@@ -1,0 +1,109 @@
+// The Fastify application: routes, validation, errors, auth, rate limits and the API document.
+// It holds no state of its own; everything it serves comes from the dependencies it is given.
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Assignment } from '../grading/assignments.js';
+import type { GradingQueue } from '../queue/grading-queue.js';
+import type { SandboxPool } from '../sandbox-host/pool.js';
+import type { SubmissionStore } from '../store/store.js';
+import { installAuth } from './auth.js';
+import { ApiProblem, installProblemHandlers } from './problems.js';
+import { assignmentRoutes } from './routes/assignments.js';
+import { operationRoutes } from './routes/operations.js';
+import { submissionRoutes } from './routes/submissions.js';
+import { sharedSchemas } from './schemas.js';
+import { validatorCompiler } from './validation.js';
+import { versions } from '../grading/versions.js';
+
+export interface AppDeps {
+  store: SubmissionStore;
+  queue: GradingQueue;
+  pool: SandboxPool;
+  assignments: Map<string, Assignment>;
+  logger: Logger;
+  tokens: string[];
+  rateLimitPerMinute: number;
+  maxWaitS: number;
+  queueLimit: number;
+}
+
+/** Room for JSON escaping around the largest code any assignment accepts. */
+const BODY_OVERHEAD_FACTOR = 6;
+const BODY_OVERHEAD_BYTES = 16 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const largestCode = Math.max(0, ...[...deps.assignments.values()].map((a) => a.manifest.limits.max_code_bytes));
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: largestCode * BODY_OVERHEAD_FACTOR + BODY_OVERHEAD_BYTES,
+    // A caller's X-Request-Id is kept when it is sane, so its logs and ours can be joined.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'req_id' }),
+    return503OnClosing: true,
+  });
+  // JSON is the only body this API takes; anything else is a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler(sharedSchemas));
+  // Results go out exactly as the engine made them: plain JSON, not re-shaped by a schema.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  installProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'memgrade',
+        version: versions.memgrade,
+        description:
+          'Grades memory-efficiency exercises: submissions run in isolated V8 sandboxes and come back with their peak memory, ' +
+          'the allocations alive at the peak, and a verdict against the assignment limit.',
+      },
+      tags: [
+        { name: 'submissions', description: 'grading' },
+        { name: 'assignments', description: 'the exercises' },
+        { name: 'operations', description: 'probes' },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'needed on /v1 only when the server has MEMGRADE_TOKENS set' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(
+    async (v1) => {
+      installAuth(v1, deps.tokens);
+      await v1.register(rateLimit, {
+        max: deps.rateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: (request) => request.client,
+        enableDraftSpec: true,
+        errorResponseBuilder: (_request, context) =>
+          new ApiProblem(429, 'too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`, [], {}),
+      });
+      v1.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{}, { bearer: [] }] };
+      });
+      submissionRoutes(v1, deps);
+      assignmentRoutes(v1, deps);
+    },
+    { prefix: '/v1' },
+  );
+  operationRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,85 @@
+// Every failed request answers the same JSON shape, { error, message, details }, whichever layer
+// refused it: schema validation, Fastify's body parsing, the rate limiter, or a route.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ApiError } from './schemas.js';
+
+type Detail = ApiError['details'][number];
+
+/** A refusal a route decided on; the error handler turns it into the answer. */
+export class ApiProblem extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+    readonly details: Detail[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function validationDetails(issues: AjvIssue[], context: string): Detail[] {
+  const part = PART[context] ?? context;
+  return issues.map((issue) => {
+    const path = issue.instancePath.split('/').filter((p) => p !== '');
+    if (issue.keyword === 'required') path.push(String(issue.params.missingProperty));
+    if (issue.keyword === 'additionalProperties') path.push(String(issue.params.additionalProperty));
+    const message = issue.keyword === 'additionalProperties' ? 'is not an accepted field' : (issue.message ?? 'is invalid');
+    return { field: [part, ...path].join('.'), message };
+  });
+}
+
+/** Fastify's own error codes for requests it refuses before a route runs. */
+const FASTIFY_CODES: Record<string, { error: string; field: string | null }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { error: 'payload_too_large', field: 'body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { error: 'unsupported_media_type', field: 'header.content-type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { error: 'invalid_request', field: 'header.content-length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'invalid_json', field: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { error: 'invalid_json', field: 'body' },
+};
+
+const BY_STATUS: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiProblem, request, reply) => {
+    if (err instanceof ApiProblem) {
+      return reply.code(err.statusCode).headers(err.headers).send({ error: err.error, message: err.message, details: err.details });
+    }
+    if (err.validation) {
+      const details = validationDetails(err.validation as AjvIssue[], err.validationContext ?? 'body');
+      const message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`;
+      return reply.code(400).send({ error: 'invalid_request', message, details });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: 'internal', message: 'the server failed to answer this request', details: [] });
+    }
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    // JSON syntax errors come from the parser without a Fastify code.
+    const json = err instanceof SyntaxError ? { error: 'invalid_json', field: 'body' } : undefined;
+    const kind = known ?? json ?? { error: BY_STATUS[status] ?? 'invalid_request', field: null };
+    return reply.code(status).send({ error: kind.error, message: err.message, details: [{ field: kind.field, message: err.message }] });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] }),
+  );
+}

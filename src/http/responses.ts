@@ -1,0 +1,17 @@
+// The documented error answers of a route, all of one shape.
+import { Type } from '@sinclair/typebox';
+import { ApiError } from './schemas.js';
+
+const MEANING: Record<number, string> = {
+  400: 'invalid request: malformed JSON, a field of the wrong type, an unknown field',
+  401: 'a bearer token is required (when the server has tokens configured) or is not valid',
+  404: 'no such resource',
+  413: 'the code (or the whole body) is larger than the assignment accepts',
+  415: 'the body is not application/json',
+  429: 'too many requests or too many queued submissions for this client; see Retry-After',
+  503: 'the grading queue is full or the service is shutting down; see Retry-After',
+};
+
+export function errorResponses(...codes: number[]) {
+  return Object.fromEntries(codes.map((code) => [code, Type.Ref(ApiError, { description: MEANING[code] })]));
+}

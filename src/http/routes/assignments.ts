@@ -1,0 +1,43 @@
+// /v1/assignments: what a student needs to start, and the limits they will be graded against.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { ApiProblem } from '../problems.js';
+import { errorResponses } from '../responses.js';
+import { AssignmentList, AssignmentView, IdParams } from '../schemas.js';
+import { assignmentView } from '../views.js';
+
+export function assignmentRoutes(app: FastifyInstance, { assignments }: AppDeps): void {
+  app.get(
+    '/assignments',
+    {
+      schema: {
+        summary: 'Every assignment',
+        tags: ['assignments'],
+        response: { 200: Type.Ref(AssignmentList, { description: 'all assignments' }), ...errorResponses(401, 429) },
+      },
+    },
+    async () => ({ items: [...assignments.values()].map(assignmentView) }),
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/assignments/:id',
+    {
+      schema: {
+        summary: 'One assignment: description, starter code, limit and hard caps',
+        tags: ['assignments'],
+        params: IdParams,
+        response: { 200: Type.Ref(AssignmentView, { description: 'the assignment' }), ...errorResponses(400, 401, 404, 429) },
+      },
+    },
+    async (request) => {
+      const found = assignments.get(request.params.id);
+      if (!found) {
+        throw new ApiProblem(404, 'not_found', `no assignment "${request.params.id}"`, [
+          { field: 'path.id', message: 'is not a known assignment' },
+        ]);
+      }
+      return assignmentView(found);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+// Probes for orchestrators and the API's own description.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { Health, Readiness } from '../schemas.js';
+
+export function operationRoutes(app: FastifyInstance, { store, queue, pool, queueLimit }: AppDeps): void {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: { ...Health, description: 'up' } } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Ready to take submissions: store reachable, workers alive, queue not saturated',
+        tags: ['operations'],
+        response: { 200: Type.Ref(Readiness, { description: 'ready' }), 503: Type.Ref(Readiness, { description: 'not ready' }) },
+      },
+    },
+    async (_request, reply) => {
+      const workers = pool.stats();
+      const checks = {
+        store: store.ping(),
+        workers: { ok: workers.alive > 0, alive: workers.alive, size: workers.size },
+        queue: { ok: !queue.saturated, depth: queue.depth, limit: queueLimit },
+      };
+      const ready = checks.store && checks.workers.ok && checks.queue.ok;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    },
+  );
+
+  app.get('/openapi.yaml', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })),
+  );
+}

@@ -1,0 +1,144 @@
+// /v1/submissions: create one (optionally waiting for its result), read one, list them.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { codeBytes } from '../../grading/grade.js';
+import { InvalidCursorError } from '../../store/store.js';
+import type { AppDeps } from '../app.js';
+import { ApiProblem } from '../problems.js';
+import { errorResponses } from '../responses.js';
+import {
+  IdParams,
+  ListQuery,
+  PAGE_SIZE,
+  PreferHeader,
+  Submission,
+  SubmissionAccepted,
+  SubmissionPage,
+  SubmissionRequest,
+} from '../schemas.js';
+import { submissionPath, submissionView, summaryView } from '../views.js';
+
+/** The wait=N preference of a Prefer header (RFC 7240), if any. */
+function preferredWait(prefer: string | undefined): number | null {
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+export function submissionRoutes(app: FastifyInstance, { store, queue, assignments, maxWaitS }: AppDeps): void {
+  app.post<{ Body: SubmissionRequest; Headers: { prefer?: string } }>(
+    '/submissions',
+    {
+      schema: {
+        summary: 'Submit code for grading',
+        description:
+          'Queues the submission. With `wait` (or `Prefer: wait=N`) the answer is 201 with the result when grading ends within N seconds, else 202.',
+        tags: ['submissions'],
+        body: Type.Ref(SubmissionRequest),
+        headers: PreferHeader,
+        response: {
+          201: Type.Ref(Submission, { description: 'graded within the wait' }),
+          202: Type.Ref(SubmissionAccepted, { description: 'queued; poll links.self' }),
+          ...errorResponses(400, 401, 404, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const assignment = assignments.get(body.assignment);
+      if (!assignment) {
+        throw new ApiProblem(404, 'not_found', `no assignment "${body.assignment}"`, [
+          { field: 'body.assignment', message: `is not one of ${[...assignments.keys()].join(', ')}` },
+        ]);
+      }
+      const size = codeBytes(body.code);
+      const max = assignment.manifest.limits.max_code_bytes;
+      if (size > max) {
+        throw new ApiProblem(413, 'payload_too_large', `code is ${size} bytes; ${assignment.manifest.id} accepts at most ${max}`, [
+          { field: 'body.code', message: `is longer than ${max} bytes` },
+        ]);
+      }
+      const admission = queue.submit({
+        assignment: assignment.manifest.id,
+        code: body.code,
+        student: body.student ?? null,
+        client: request.client,
+        requestId: request.id,
+      });
+      if (!admission.accepted) {
+        const [status, error, message] =
+          admission.scope === 'client'
+            ? [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later']
+            : [503, 'unavailable', 'the grading queue is full; retry later'];
+        throw new ApiProblem(status, error, message, [], { 'retry-after': String(admission.retryAfterS) });
+      }
+      const { id } = admission.submission;
+      request.log = reply.log = request.log.child({ submission_id: id });
+      request.log.info({ assignment: assignment.manifest.id, code_bytes: size }, 'submission accepted');
+      reply.header('location', submissionPath(id));
+
+      const preferred = preferredWait(request.headers.prefer);
+      const wait = Math.min(body.wait ?? preferred ?? 0, maxWaitS);
+      if (body.wait === undefined && preferred !== null) reply.header('preference-applied', `wait=${wait}`);
+      if (wait > 0) await queue.waitFor(id, wait * 1000);
+      const now = store.get(id) ?? admission.submission;
+      if (now.status === 'done') return reply.code(201).send(submissionView(now));
+      return reply.code(202).send({ id, status: now.status, links: { self: submissionPath(id) } });
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/submissions/:id',
+    {
+      schema: {
+        summary: "A submission's state and, once done, its result",
+        tags: ['submissions'],
+        params: IdParams,
+        response: { 200: Type.Ref(Submission, { description: 'the submission' }), ...errorResponses(400, 401, 404, 429) },
+      },
+    },
+    async (request) => {
+      const found = store.get(request.params.id);
+      if (!found) {
+        throw new ApiProblem(404, 'not_found', `no submission "${request.params.id}"`, [
+          { field: 'path.id', message: 'is not a known submission' },
+        ]);
+      }
+      return submissionView(found);
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/submissions',
+    {
+      schema: {
+        summary: 'Submissions, newest first, a page at a time',
+        tags: ['submissions'],
+        querystring: ListQuery,
+        response: { 200: Type.Ref(SubmissionPage, { description: 'one page' }), ...errorResponses(400, 401, 429) },
+      },
+    },
+    async (request) => {
+      const { assignment, student, limit = PAGE_SIZE, cursor } = request.query;
+      let page;
+      try {
+        page = store.list({ assignment, student, limit, cursor });
+      } catch (error) {
+        if (!(error instanceof InvalidCursorError)) throw error;
+        throw new ApiProblem(400, 'invalid_request', error.message, [{ field: 'query.cursor', message: error.message }]);
+      }
+      const link = (c: string | undefined) => {
+        const query = new URLSearchParams();
+        if (assignment !== undefined) query.set('assignment', assignment);
+        if (student !== undefined) query.set('student', student);
+        query.set('limit', String(limit));
+        if (c !== undefined) query.set('cursor', c);
+        return `/v1/submissions?${query}`;
+      };
+      return {
+        items: page.items.map(summaryView),
+        next_cursor: page.next,
+        links: { self: link(cursor), next: page.next === null ? null : link(page.next) },
+      };
+    },
+  );
+}

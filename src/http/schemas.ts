@@ -1,0 +1,187 @@
+// The API's shapes, once: Fastify validates requests with them, @fastify/swagger turns them into
+// openapi.yaml, and the tests check responses against that file. Schemas with an $id become
+// components of the document.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GradeResult, GradeReason, GradeStatus } from '../grading/result.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ErrorDetail = Type.Object(
+  {
+    field: Nullable(Type.String({ description: 'where the problem is: body.code, query.limit, header.authorization, ...' })),
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const ApiError = Type.Object(
+  {
+    error: Type.String({ description: 'machine-readable: invalid_request, not_found, payload_too_large, ...' }),
+    message: Type.String(),
+    details: Type.Array(ErrorDetail),
+  },
+  { $id: 'Error', additionalProperties: false, description: 'every 4xx and 5xx answer' },
+);
+export type ApiError = Static<typeof ApiError>;
+
+const AssignmentId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 100 });
+
+export const SubmissionRequest = Type.Object(
+  {
+    assignment: AssignmentId,
+    code: Type.String({ minLength: 1, description: "the submission's source; at most the assignment's max_code_bytes (UTF-8)" }),
+    student: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'free-form; used for listing' })),
+    wait: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 600,
+        description: 'seconds to wait for the result before answering 202; capped by the server (same as Prefer: wait=N)',
+      }),
+    ),
+  },
+  { $id: 'SubmissionRequest', additionalProperties: false },
+);
+export type SubmissionRequest = Static<typeof SubmissionRequest>;
+
+export const SubmissionStatus = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done')], {
+  description: 'done means the result is final (passed, failed or error)',
+});
+
+const Links = Type.Object({ self: Type.String() }, { additionalProperties: false });
+
+export const SubmissionAccepted = Type.Object(
+  { id: Type.String(), status: SubmissionStatus, links: Links },
+  { $id: 'SubmissionAccepted', additionalProperties: false },
+);
+
+const submissionFields = {
+  id: Type.String(),
+  assignment: Type.String(),
+  student: Nullable(Type.String()),
+  status: SubmissionStatus,
+  created_at: Type.String({ format: 'date-time' }),
+  started_at: Nullable(Type.String({ format: 'date-time' })),
+  finished_at: Nullable(Type.String({ format: 'date-time' })),
+  links: Links,
+};
+
+export const Submission = Type.Object(
+  {
+    ...submissionFields,
+    result: Nullable(Type.Ref(GradeResult, { description: "the grading engine's result, unchanged; null until done" })),
+  },
+  { $id: 'Submission', additionalProperties: false },
+);
+export type Submission = Static<typeof Submission>;
+
+export const SubmissionSummary = Type.Object(
+  {
+    ...submissionFields,
+    verdict: Nullable(
+      Type.Object(
+        {
+          status: GradeStatus,
+          reason: GradeReason,
+          message: Type.String(),
+          peak_bytes: Nullable(Type.Integer()),
+          limit_bytes: Type.Integer(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { $id: 'SubmissionSummary', additionalProperties: false, description: 'a submission without its full result' },
+);
+export type SubmissionSummary = Static<typeof SubmissionSummary>;
+
+export const SubmissionPage = Type.Object(
+  {
+    items: Type.Array(Type.Ref(SubmissionSummary), { description: 'newest first' }),
+    next_cursor: Nullable(Type.String()),
+    links: Type.Object({ self: Type.String(), next: Nullable(Type.String()) }, { additionalProperties: false }),
+  },
+  { $id: 'SubmissionPage', additionalProperties: false },
+);
+export type SubmissionPage = Static<typeof SubmissionPage>;
+
+export const PAGE_SIZE = 20;
+
+export const ListQuery = Type.Object(
+  {
+    assignment: Type.Optional(AssignmentId),
+    student: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+export type IdParams = Static<typeof IdParams>;
+
+export const PreferHeader = Type.Object({
+  prefer: Type.Optional(Type.String({ description: 'RFC 7240; wait=N waits up to N seconds for the result' })),
+});
+
+export const AssignmentView = Type.Object(
+  {
+    id: Type.String(),
+    title: Type.String(),
+    summary: Type.String(),
+    description: Type.String({ description: "the student-facing README (Markdown)" }),
+    starter_code: Type.String(),
+    entry_point: Type.String(),
+    steps: Type.Array(Type.String()),
+    limit_bytes: Type.Integer({ description: 'the peak a passing submission stays within' }),
+    limits: Type.Object(
+      {
+        memory_cap_bytes: Type.Integer({ description: 'hard cap: allocations past it fail' }),
+        timeout_ms: Type.Integer(),
+        cpu_time_ms: Type.Integer(),
+        max_code_bytes: Type.Integer(),
+      },
+      { additionalProperties: false, description: 'hard caps' },
+    ),
+    links: Links,
+  },
+  { $id: 'Assignment', additionalProperties: false },
+);
+export type AssignmentView = Static<typeof AssignmentView>;
+
+export const AssignmentList = Type.Object(
+  { items: Type.Array(Type.Ref(AssignmentView)) },
+  { $id: 'AssignmentList', additionalProperties: false },
+);
+
+export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+
+export const Readiness = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    checks: Type.Object(
+      {
+        store: Type.Boolean(),
+        workers: Type.Object({ ok: Type.Boolean(), alive: Type.Integer(), size: Type.Integer() }, { additionalProperties: false }),
+        queue: Type.Object({ ok: Type.Boolean(), depth: Type.Integer(), limit: Type.Integer() }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { $id: 'Readiness', additionalProperties: false },
+);
+export type Readiness = Static<typeof Readiness>;
+
+/** Every schema the routes refer to by $ref, in the order they appear in openapi.yaml. */
+export const sharedSchemas = [
+  ApiError,
+  SubmissionRequest,
+  SubmissionAccepted,
+  GradeResult,
+  Submission,
+  SubmissionSummary,
+  SubmissionPage,
+  AssignmentView,
+  AssignmentList,
+  Readiness,
+];

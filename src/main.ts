@@ -1,0 +1,29 @@
+// Entry point of the grading service: node --no-node-snapshot --import tsx src/main.ts
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startService } from './service.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`memgrade: ${error.message}\n`);
+  process.exit(1);
+}
+const logger = createLogger(config.logLevel);
+const service = await startService(config, logger);
+await service.app.listen({ port: config.port, host: config.host });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,218 @@
+// The bounded queue between the API and the sandbox pool. The store is the queue's durable
+// copy: a submission is written before it is admitted and keeps its place across restarts; this
+// module only decides what runs next, how much may wait, and who is waiting for what.
+import type { Logger } from 'pino';
+import type { Assignment } from '../grading/assignments.js';
+import { grade, verdict } from '../grading/grade.js';
+import type { GradeResult } from '../grading/result.js';
+import type { SandboxPool } from '../sandbox-host/pool.js';
+import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.js';
+
+export interface QueueLimits {
+  /** Submissions queued or running at once, for everyone. */
+  total: number;
+  /** Submissions queued or running at once, for one client. */
+  perClient: number;
+}
+
+export type Admission =
+  | { accepted: true; submission: StoredSubmission }
+  | { accepted: false; scope: 'client' | 'global'; retryAfterS: number };
+
+export interface RunningGrading {
+  id: string;
+  /** The worker grading it now (the retry's worker once its first one died). */
+  pid: number | undefined;
+  attempt: number;
+}
+
+interface Active extends RunningGrading {
+  done: Promise<void>;
+}
+
+/** What a grading is assumed to take before any has finished; only Retry-After uses it. */
+const FIRST_ESTIMATE_MS = 2000;
+const MAX_RETRY_AFTER_S = 600;
+
+export class GradingQueue {
+  private readonly pending: string[] = [];
+  private readonly active = new Map<string, Active>();
+  private readonly clients = new Map<string, number>();
+  private readonly clientOf = new Map<string, string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Gradings a shutdown gave up on: their late outcome must not overwrite the requeue. */
+  private readonly abandoned = new Set<string>();
+  private closing = false;
+  private averageMs = FIRST_ESTIMATE_MS;
+
+  constructor(
+    private readonly store: SubmissionStore,
+    private readonly pool: SandboxPool,
+    private readonly assignments: Map<string, Assignment>,
+    private readonly limits: QueueLimits,
+    private readonly log: Logger,
+  ) {}
+
+  /** Takes back what a previous run left queued or running, and starts grading it. */
+  start(): number {
+    let recovered = 0;
+    for (const submission of this.store.recover()) {
+      if (!this.assignments.has(submission.assignment)) {
+        this.log.warn({ submission_id: submission.id, assignment: submission.assignment }, 'queued for an unknown assignment; left queued');
+        continue;
+      }
+      this.enqueue(submission);
+      recovered++;
+    }
+    if (recovered > 0) this.log.info({ recovered }, 'requeued submissions left by the previous run');
+    this.pump();
+    return recovered;
+  }
+
+  /** Queued plus running. */
+  get depth(): number {
+    return this.pending.length + this.active.size;
+  }
+
+  get saturated(): boolean {
+    return this.depth >= this.limits.total;
+  }
+
+  running(): RunningGrading[] {
+    return [...this.active.values()].map(({ id, pid, attempt }) => ({ id, pid, attempt }));
+  }
+
+  /** Stores and queues a submission, unless its client or the whole queue is at its bound. */
+  submit(submission: NewSubmission): Admission {
+    if (this.closing || this.saturated) return { accepted: false, scope: 'global', retryAfterS: this.retryAfter(this.depth) };
+    const mine = this.clients.get(submission.client) ?? 0;
+    if (mine >= this.limits.perClient) return { accepted: false, scope: 'client', retryAfterS: this.retryAfter(mine) };
+    const stored = this.store.insert(submission);
+    this.enqueue(stored);
+    this.pump();
+    return { accepted: true, submission: stored };
+  }
+
+  /** Resolves when the submission is done, after `ms`, or when the queue shuts down, whichever is first. */
+  waitFor(id: string, ms: number): Promise<void> {
+    if (this.closing || !this.clientOf.has(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+
+  /**
+   * Stops taking and starting work, lets running gradings finish for up to `graceMs`, and puts
+   * the rest back in the store's queue for the next start. Returns how many were put back.
+   */
+  async close(graceMs: number): Promise<number> {
+    this.closing = true;
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
+    clearTimeout(timer);
+    const unfinished = [...this.active.keys()];
+    for (const id of unfinished) {
+      this.abandoned.add(id);
+      this.store.requeue(id);
+    }
+    if (unfinished.length > 0) this.log.info({ requeued: unfinished }, 'shutdown: running gradings put back in the queue');
+    return unfinished.length;
+  }
+
+  private enqueue(submission: StoredSubmission): void {
+    this.pending.push(submission.id);
+    this.clientOf.set(submission.id, submission.client);
+    this.clients.set(submission.client, (this.clients.get(submission.client) ?? 0) + 1);
+  }
+
+  private retryAfter(ahead: number): number {
+    const seconds = Math.ceil((this.averageMs * Math.max(1, ahead)) / this.pool.size / 1000);
+    return Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds));
+  }
+
+  private pump(): void {
+    while (!this.closing && this.active.size < this.pool.size && this.pending.length > 0) {
+      const id = this.pending.shift() as string;
+      const entry: Active = { id, pid: undefined, attempt: 0, done: Promise.resolve() };
+      this.active.set(id, entry);
+      entry.done = this.grade(entry).finally(() => this.settle(id));
+    }
+  }
+
+  private settle(id: string): void {
+    this.active.delete(id);
+    this.abandoned.delete(id);
+    const client = this.clientOf.get(id);
+    this.clientOf.delete(id);
+    if (client !== undefined) {
+      const left = (this.clients.get(client) ?? 1) - 1;
+      if (left > 0) this.clients.set(client, left);
+      else this.clients.delete(client);
+    }
+    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
+    this.pump();
+  }
+
+  private async grade(entry: Active): Promise<void> {
+    const submission = this.store.get(entry.id);
+    const code = this.store.code(entry.id);
+    const assignment = submission && this.assignments.get(submission.assignment);
+    const log = this.log.child({ req_id: submission?.requestId, submission_id: entry.id });
+    if (!submission || code === null || !assignment) {
+      log.error('queued submission vanished from the store');
+      return;
+    }
+    this.store.markRunning(entry.id);
+    log.info({ assignment: assignment.manifest.id }, 'grading started');
+    const started = performance.now();
+    const runner = {
+      run: (...[job, limits]: Parameters<SandboxPool['run']>) =>
+        this.pool.run(job, limits, {
+          onAttempt: ({ pid, number }) => {
+            entry.pid = pid;
+            entry.attempt = number;
+            if (number > 1) log.warn({ worker_pid: pid, attempt: number }, 'the worker died; grading again in a fresh worker');
+          },
+        }),
+    };
+    let result: GradeResult;
+    try {
+      result = await grade(assignment, code, runner);
+    } catch (error) {
+      if (this.closing) return;
+      result = verdict(assignment, { kind: 'crashed', message: `grading failed: ${(error as Error).message}`, peak: null }, 0);
+    }
+    if (this.abandoned.has(entry.id)) return;
+    const ms = performance.now() - started;
+    this.averageMs = 0.8 * this.averageMs + 0.2 * ms;
+    try {
+      this.store.finish(entry.id, result);
+    } catch (error) {
+      log.error({ err: error }, 'could not store the result; the submission stays running until the next start');
+      return;
+    }
+    log.info(
+      {
+        status: result.status,
+        reason: result.reason,
+        peak_bytes: result.peak_bytes,
+        limit_bytes: result.limit_bytes,
+        duration_ms: Math.round(ms),
+        attempts: entry.attempt,
+        worker_pid: entry.pid,
+      },
+      'graded',
+    );
+  }
+}

@@ -1,0 +1,163 @@
+// A fixed number of sandbox child processes shared by concurrent gradings. A worker is replaced
+// after a number of jobs (isolated-vm leaves some memory behind per isolate) and whenever it
+// dies; a job whose worker died under it gets one more try in a freshly started worker, because
+// a killed or crashed process says nothing certain about the submission.
+import { availableParallelism, totalmem } from 'node:os';
+import { SandboxProcess, type ProcessLimits } from './sandbox-process.js';
+import type { RunOutcome, SandboxJob } from './types.js';
+
+export interface PoolOptions {
+  size: number;
+  /** Jobs a worker runs before it is replaced. */
+  maxJobsPerWorker: number;
+}
+
+export interface RunHooks {
+  /** Called when an attempt starts in a worker, with its pid and the attempt's number (1, 2). */
+  onAttempt?: (attempt: { pid: number | undefined; number: number }) => void;
+}
+
+export interface WorkerStats {
+  pid: number | undefined;
+  alive: boolean;
+  busy: boolean;
+  jobsRun: number;
+  peakRssBytes: number;
+}
+
+export interface PoolStats {
+  size: number;
+  alive: number;
+  busy: number;
+  workers: WorkerStats[];
+  /** Highest resident set size of any worker this pool has run, replaced ones included. */
+  peakRssBytes: number;
+  started: number;
+}
+
+/** Tries a job gets when its worker dies under it. */
+const ATTEMPTS = 2;
+
+/** As many workers as there are CPUs, but no more than the memory budget holds. */
+export function poolSize(budget: { memoryBytes?: number; perWorkerBytes: number; cpus?: number }): number {
+  const cpus = budget.cpus ?? availableParallelism();
+  const memory = budget.memoryBytes ?? totalmem() / 2;
+  return Math.max(1, Math.min(cpus, Math.floor(memory / budget.perWorkerBytes)));
+}
+
+export class PoolClosedError extends Error {}
+
+interface Slot {
+  worker: SandboxProcess;
+  busy: boolean;
+}
+
+export class SandboxPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Array<{ resolve: (slot: Slot) => void; reject: (error: Error) => void }> = [];
+  private closed = false;
+  private retiredPeakRss = 0;
+  private started = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    for (let i = 0; i < options.size; i++) this.slots.push({ worker: this.spawn(), busy: false });
+  }
+
+  get size(): number {
+    return this.options.size;
+  }
+
+  /** Runs a job in the next free worker; resolves with a 'crashed' outcome only if two workers died on it. */
+  async run(job: SandboxJob, limits: ProcessLimits, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const slot = await this.acquire();
+    try {
+      let outcome: RunOutcome | null = null;
+      for (let number = 1; number <= ATTEMPTS; number++) {
+        if (!slot.worker.alive) this.replace(slot);
+        hooks.onAttempt?.({ pid: slot.worker.pid, number });
+        outcome = await this.attempt(slot.worker, job, limits);
+        if (outcome.kind !== 'crashed' || this.closed) break;
+        this.replace(slot);
+      }
+      if (outcome?.kind === 'crashed' && !this.closed) {
+        return { ...outcome, message: `${outcome.message}, in ${ATTEMPTS} sandbox processes in a row` };
+      }
+      return outcome as RunOutcome;
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  stats(): PoolStats {
+    const workers = this.slots.map(({ worker, busy }) => ({
+      pid: worker.pid,
+      alive: worker.alive,
+      busy,
+      jobsRun: worker.jobsRun,
+      peakRssBytes: worker.peakRssBytes,
+    }));
+    return {
+      size: this.size,
+      alive: workers.filter((w) => w.alive).length,
+      busy: workers.filter((w) => w.busy).length,
+      workers,
+      peakRssBytes: Math.max(this.retiredPeakRss, ...workers.map((w) => w.peakRssBytes)),
+      started: this.started,
+    };
+  }
+
+  /** Kills every worker; jobs still running resolve as crashed, jobs still waiting reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(new PoolClosedError('the sandbox pool was closed'));
+    await Promise.all(this.slots.map((slot) => slot.worker.close()));
+  }
+
+  private spawn(): SandboxProcess {
+    const worker = new SandboxProcess();
+    this.started++;
+    // A worker that dies while idle (killed from outside, say) is replaced before it is needed;
+    // one that never got ready is left for the next job to replace, or a broken install would
+    // start processes in a loop.
+    let ready = false;
+    worker.ready.then(() => (ready = true), () => undefined);
+    worker.child.once('exit', () => {
+      const slot = this.slots.find((s) => s.worker === worker);
+      if (ready && slot && !slot.busy && !this.closed) this.replace(slot);
+    });
+    return worker;
+  }
+
+  private replace(slot: Slot): void {
+    const old = slot.worker;
+    this.retiredPeakRss = Math.max(this.retiredPeakRss, old.peakRssBytes);
+    void old.close();
+    slot.worker = this.spawn();
+  }
+
+  /** One attempt; a worker that fails to start counts as one that crashed. */
+  private async attempt(worker: SandboxProcess, job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome> {
+    try {
+      return await worker.run(job, limits);
+    } catch (error) {
+      return { kind: 'crashed', message: `the sandbox process failed: ${(error as Error).message}`, peak: null };
+    }
+  }
+
+  private acquire(): Promise<Slot> {
+    if (this.closed) return Promise.reject(new PoolClosedError('the sandbox pool is closed'));
+    const free = this.slots.find((s) => !s.busy);
+    if (free) {
+      free.busy = true;
+      return Promise.resolve(free);
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private release(slot: Slot): void {
+    if (!this.closed && (!slot.worker.alive || slot.worker.jobsRun >= this.options.maxJobsPerWorker)) this.replace(slot);
+    const next = this.waiting.shift();
+    if (next && !this.closed) next.resolve(slot);
+    else slot.busy = false;
+  }
+}

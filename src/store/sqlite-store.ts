@@ -1,0 +1,186 @@
+// The embedded store: one SQLite file in the data directory. WAL with synchronous=FULL makes each
+// insert durable before the API answers, so an accepted submission survives a crash or a power cut.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { GradeResult } from '../grading/result.js';
+import {
+  InvalidCursorError,
+  type ListQuery,
+  type NewSubmission,
+  type Page,
+  type StoredSubmission,
+  type SubmissionStatus,
+  type SubmissionStore,
+} from './store.js';
+
+export const DATABASE_FILE = 'memgrade.sqlite';
+
+/** Each entry upgrades the schema by one version (PRAGMA user_version). */
+const MIGRATIONS = [
+  `CREATE TABLE submissions (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     assignment TEXT NOT NULL,
+     student TEXT,
+     client TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     code TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done')),
+     created_at TEXT NOT NULL,
+     started_at TEXT,
+     finished_at TEXT,
+     result TEXT
+   );
+   CREATE INDEX submissions_by_status ON submissions (status, seq);
+   CREATE INDEX submissions_by_assignment ON submissions (assignment, seq);
+   CREATE INDEX submissions_by_student ON submissions (student, seq);`,
+];
+
+interface Row {
+  seq: number;
+  id: string;
+  assignment: string;
+  student: string | null;
+  client: string;
+  request_id: string;
+  status: SubmissionStatus;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  result: string | null;
+}
+
+const COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, result';
+
+function fromRow(row: Row): StoredSubmission {
+  return {
+    id: row.id,
+    assignment: row.assignment,
+    student: row.student,
+    client: row.client,
+    requestId: row.request_id,
+    status: row.status,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    result: row.result === null ? null : (JSON.parse(row.result) as GradeResult),
+  };
+}
+
+const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidCursorError('cursor is not one this service handed out');
+  return Number(match[1]);
+}
+
+const now = () => new Date().toISOString();
+
+export class SqliteStore implements SubmissionStore {
+  private readonly db: Database.Database;
+
+  /** Opens (creating if needed) the database in `dataDir`; ':memory:' gives a throw-away one. */
+  constructor(dataDir: string) {
+    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    this.db.transaction(() => {
+      for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    })();
+  }
+
+  insert(submission: NewSubmission): StoredSubmission {
+    const row = this.db
+      .prepare(
+        `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING ${COLUMNS}`,
+      )
+      .get(
+        randomUUID(),
+        submission.assignment,
+        submission.student,
+        submission.client,
+        submission.requestId,
+        submission.code,
+        now(),
+      ) as Row;
+    return fromRow(row);
+  }
+
+  get(id: string): StoredSubmission | null {
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE id = ?`).get(id) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  code(id: string): string | null {
+    const row = this.db.prepare('SELECT code FROM submissions WHERE id = ?').get(id) as { code: string } | undefined;
+    return row ? row.code : null;
+  }
+
+  list(query: ListQuery): Page {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (query.assignment !== undefined) {
+      where.push('assignment = ?');
+      params.push(query.assignment);
+    }
+    if (query.student !== undefined) {
+      where.push('student = ?');
+      params.push(query.student);
+    }
+    if (query.cursor !== undefined) {
+      where.push('seq < ?');
+      params.push(decodeCursor(query.cursor));
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM submissions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(...params, query.limit + 1) as Row[];
+    const more = rows.length > query.limit;
+    const page = rows.slice(0, query.limit);
+    return { items: page.map(fromRow), next: more ? encodeCursor(page[page.length - 1].seq) : null };
+  }
+
+  markRunning(id: string): void {
+    this.db.prepare(`UPDATE submissions SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
+  }
+
+  finish(id: string, result: GradeResult): void {
+    this.db
+      .prepare(`UPDATE submissions SET status = 'done', finished_at = ?, result = ? WHERE id = ?`)
+      .run(now(), JSON.stringify(result), id);
+  }
+
+  requeue(id: string): void {
+    this.db.prepare(`UPDATE submissions SET status = 'queued', started_at = NULL WHERE id = ? AND status = 'running'`).run(id);
+  }
+
+  recover(): StoredSubmission[] {
+    return this.db.transaction(() => {
+      this.db.prepare(`UPDATE submissions SET status = 'queued', started_at = NULL WHERE status = 'running'`).run();
+      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE status = 'queued' ORDER BY seq`).all() as Row[];
+      return rows.map(fromRow);
+    })();
+  }
+
+  ping(): boolean {
+    try {
+      return this.db.open && this.db.prepare('SELECT 1 AS one').get() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
