@@ -34,10 +34,10 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
     out.push('', 'Steps:');
     const rows = [['step', 'calls', 'allocated', 'peak inside', 'live after', 'time']];
     for (const s of result.steps) {
-      const here = s.name === result.peak_step ? ' <- peak' : '';
-      rows.push([s.name, String(s.calls), mib(s.allocated_bytes), mib(s.peak_live_bytes), mib(s.live_after_bytes), `${s.duration_ms} ms${here}`]);
+      rows.push([s.name, String(s.calls), mib(s.allocated_bytes), mib(s.peak_live_bytes), mib(s.live_after_bytes), `${s.duration_ms} ms`]);
     }
-    out.push(...table(rows).map((line) => `  ${line}`));
+    const names = result.steps.map((s) => s.name);
+    out.push(...table(rows).map((line, i) => `  ${line}${i > 0 && names[i - 1] === result.peak_step ? '  <- peak' : ''}`));
   }
   out.push('', `Graded in ${result.duration_ms} ms with memgrade ${result.versions.memgrade}, Node ${result.versions.node}, V8 ${result.versions.v8}, isolated-vm ${result.versions.isolated_vm}.`);
   return `${out.join('\n')}\n`;
