@@ -1,0 +1,95 @@
+// Shared by the HTTP tests: the real service (real worker processes, a real SQLite file in a temp
+// folder) with the test-only assignments, its log lines, and a checker of answers against the
+// committed openapi.yaml.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import supertest from 'supertest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startService, type Service } from '../../src/service.js';
+import { FIXTURE_ASSIGNMENTS_DIR } from '../support.js';
+
+export const TINY = 'tiny-sum';
+const fixture = (file: string) => readFileSync(join(FIXTURE_ASSIGNMENTS_DIR, TINY, file), 'utf8');
+export const STARTER = fixture('starter.js');
+export const PASSING = fixture('solutions/fixed.js');
+/** Correct, but busy for `ms` first: long enough to act on a grading while it runs. */
+export const slowPassing = (ms: number) =>
+  `function process_data() {\n  const end = Date.now() + ${ms};\n  while (Date.now() < end) {}\n  let data = load(SIZE);\n  data = double_it(data);\n  return double_it(data);\n}\n`;
+
+export interface TestService {
+  service: Service;
+  http: ReturnType<typeof supertest>;
+  dataDir: string;
+  logs: string[];
+  /** Closes the service; removes the data folder unless it is kept for a restart. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** Starts the service with one worker, the fixtures and a fresh (or the given) data folder. */
+export async function startTestService(env: Record<string, string> = {}, dataDir?: string): Promise<TestService> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'memgrade-http-'));
+  const config = loadConfig({
+    MEMGRADE_DATA_DIR: dir,
+    MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR,
+    MEMGRADE_POOL_SIZE: '1',
+    ...env,
+  });
+  const logs: string[] = [];
+  const service = await startService(config, createLogger('info', { write: (line: string) => void logs.push(line) }));
+  return {
+    service,
+    http: supertest(service.app.server),
+    dataDir: dir,
+    logs,
+    async close(options = {}) {
+      await service.close();
+      if (!options.keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Polls a submission until it is done and returns its body. */
+export async function finished(http: TestService['http'], id: string, headers: Record<string, string> = {}) {
+  return until(`submission ${id} to finish`, async () => {
+    const res = await http.get(`/v1/submissions/${id}`).set(headers).expect(200);
+    return res.body.status === 'done' ? res.body : undefined;
+  });
+}
+
+// The contract: openapi.yaml as committed, its schemas compiled once.
+const document = parse(readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8'));
+const ajv = new Ajv2020({
+  strict: false,
+  allErrors: true,
+  formats: { 'date-time': (text: string) => !Number.isNaN(Date.parse(text)) && /T.*Z$/.test(text) },
+});
+ajv.addSchema(document, 'openapi.json');
+
+/** Fails unless the answer's status is documented for the route and its body matches the schema. */
+export function assertContract(res: { status: number; body: unknown }, method: string, path: string): void {
+  const operation = document.paths[path]?.[method.toLowerCase()];
+  assert.ok(operation, `openapi.yaml has no ${method} ${path}`);
+  const response = operation.responses[String(res.status)];
+  assert.ok(response, `openapi.yaml does not document ${res.status} for ${method} ${path}`);
+  const schema = JSON.parse(
+    JSON.stringify(response.content['application/json'].schema).replaceAll('"#/components/', '"openapi.json#/components/'),
+  );
+  const validate = ajv.compile(schema);
+  assert.ok(validate(res.body), `${method} ${path} ${res.status} breaks the contract: ${ajv.errorsText(validate.errors)}`);
+}
