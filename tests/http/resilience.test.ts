@@ -21,7 +21,7 @@ async function killAttempt(id: string, attempt: number): Promise<number> {
 }
 
 test('a worker killed mid-grading: the retry in a fresh worker grades it', async () => {
-  const res = await t.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(1500) }).expect(202);
+  const res = await t.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(600) }).expect(202);
   const killed = await killAttempt(res.body.id, 1);
   const done = await finished(t.http, res.body.id);
   assert.equal(done.result.status, 'passed');

@@ -38,6 +38,8 @@ export async function startTestService(env: Record<string, string> = {}, dataDir
     MEMGRADE_DATA_DIR: dir,
     MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR,
     MEMGRADE_POOL_SIZE: '1',
+    // Tests poll; the rate limit has a test of its own.
+    MEMGRADE_RATE_LIMIT: '100000',
     ...env,
   });
   const logs: string[] = [];
@@ -60,7 +62,7 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
+    await sleep(50);
   }
 }
 

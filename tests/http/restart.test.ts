@@ -1,0 +1,133 @@
+// Nothing accepted is lost: not when the process is killed with work queued and running, not when
+// it is shut down gracefully. The service runs here as `npm start` runs it, in its own process.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
+import supertest from 'supertest';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { FIXTURE_ASSIGNMENTS_DIR } from '../support.js';
+import { finished, slowPassing, startTestService, TINY, until } from './support.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+after(() => {
+  // A failed test must not leave a service running, or the test process would never end.
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'memgrade-restart-'));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Running {
+  child: ChildProcess;
+  http: ReturnType<typeof supertest>;
+  exited: Promise<number | null>;
+}
+
+/** Starts src/main.ts like npm start does, on a free port, and waits until it listens. */
+async function startProcess(dir: string, env: Record<string, string> = {}): Promise<Running> {
+  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...inherited, PORT: '0', MEMGRADE_DATA_DIR: dir, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, MEMGRADE_POOL_SIZE: '1', MEMGRADE_RATE_LIMIT: '100000', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the service exited (${code}) before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match) resolve(match[1]);
+    });
+  });
+  return { child, http: supertest(url), exited };
+}
+
+const submit = (http: Running['http'], code: string, wait?: number) =>
+  http.post('/v1/submissions').send({ assignment: TINY, code, ...(wait === undefined ? {} : { wait }) });
+
+async function untilRunning(http: Running['http'], id: string): Promise<void> {
+  await until(`${id} to run`, async () => ((await http.get(`/v1/submissions/${id}`)).body.status === 'running' ? true : undefined));
+}
+
+test('killed with work running and queued: a restart grades all of it', async () => {
+  const dir = dataDir();
+  const first = await startProcess(dir);
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) ids.push((await submit(first.http, slowPassing(300)).expect(202)).body.id);
+  const store = new SqliteStore(dir);
+  await until('a grading to run', () => (ids.some((id) => store.get(id)?.status === 'running') ? true : undefined));
+  store.close();
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = await startTestService({}, dir);
+  try {
+    for (const id of ids) { const r = (await finished(second.http, id)).result; assert.equal(r.status, 'passed', r.message); }
+  } finally {
+    await second.close({ keepData: true });
+  }
+});
+
+test('SIGTERM: waiting requests are answered, the running grading finishes, the queued one waits for the next start', async () => {
+  const dir = dataDir();
+  const service = await startProcess(dir);
+  const running = (await submit(service.http, slowPassing(1000)).expect(202)).body.id;
+  await untilRunning(service.http, running);
+  // Sent now (supertest sends only once awaited); answered once the shutdown releases it.
+  const waiting = Promise.resolve(submit(service.http, slowPassing(200), 60));
+  await until('the second submission to be stored', () => {
+    const store = new SqliteStore(dir);
+    try {
+      return store.list({ limit: 2 }).items.length === 2 ? true : undefined;
+    } finally {
+      store.close();
+    }
+  });
+  service.child.kill('SIGTERM');
+  const answer = await waiting;
+  assert.equal(answer.status, 202, 'a request waiting for its result gets the id, not a dropped connection');
+  assert.equal(await service.exited, 0);
+
+  const store = new SqliteStore(dir);
+  assert.equal(store.get(running)?.status, 'done');
+  assert.equal(store.get(answer.body.id)?.status, 'queued');
+  store.close();
+
+  const next = await startTestService({}, dir);
+  try {
+    assert.equal((await finished(next.http, answer.body.id)).result.status, 'passed');
+  } finally {
+    await next.close({ keepData: true });
+  }
+});
+
+test('SIGTERM with a short grace: the running grading is put back and graded after the restart', async () => {
+  const dir = dataDir();
+  const service = await startProcess(dir, { MEMGRADE_SHUTDOWN_GRACE_MS: '100' });
+  const id = (await submit(service.http, slowPassing(1000)).expect(202)).body.id;
+  await untilRunning(service.http, id);
+  service.child.kill('SIGTERM');
+  assert.equal(await service.exited, 0);
+  const store = new SqliteStore(dir);
+  assert.equal(store.get(id)?.status, 'queued');
+  store.close();
+
+  const next = await startTestService({}, dir);
+  try {
+    const r = (await finished(next.http, id)).result;
+    assert.equal(r.status, 'passed', r.message);
+  } finally {
+    await next.close({ keepData: true });
+  }
+});
