@@ -48,6 +48,7 @@
   const WeakMapCtor = WeakMap;
   const weakMapHas = uncurry(WeakMap.prototype.has);
   const weakMapSet = uncurry(WeakMap.prototype.set);
+  const weakMapGet = uncurry(WeakMap.prototype.get);
   const registry = new FinalizationRegistry(() => {});
   const register = uncurry(FinalizationRegistry.prototype.register);
   const cleanupSome = uncurry(FinalizationRegistry.prototype.cleanupSome);
@@ -269,7 +270,56 @@
       state.peakLive = listed;
     }
     state.measureMs += dateNow() - started;
+    if (pauseAt !== null && state.seq === pauseAt.seq && external === pauseAt.external) pauseAtPeak();
     return total;
+  };
+
+  // ---- explaining the peak -----------------------------------------------------------------
+  // On a replay, the host's inspector pauses here, at the sample that was the peak, and reads
+  // every frame's scopes. For each value it finds, it calls `memgradeFindHeld` (a local of this
+  // frame, so only the paused inspector can reach it) to learn which tracked allocations the
+  // value holds, directly or through up to two levels of data properties.
+  const pauseAt = config.pauseAt;
+  const MAX_KEYS_PER_OBJECT = 64;
+  const MAX_DEPTH = 2;
+  const bufferOf = (value) => {
+    try {
+      return typedArrayTag(value) !== undefined ? typedArrayBuffer(value) : dataViewBuffer(value);
+    } catch {
+      return isArrayBuffer(value) ? value : null;
+    }
+  };
+  const findHeld = (value) => {
+    let out = '';
+    const visit = (v, path, depth) => {
+      if (v === null || typeof v !== 'object') return;
+      const buffer = bufferOf(v);
+      if (buffer !== null) {
+        const id = weakMapGet(seen, buffer);
+        if (id) out += path + '\t' + id + '\n';
+        return;
+      }
+      if (depth >= MAX_DEPTH) return;
+      let keys;
+      try {
+        keys = ownKeys(v);
+      } catch {
+        return;
+      }
+      for (let i = 0; i < keys.length && i < MAX_KEYS_PER_OBJECT; i++) {
+        const key = keys[i];
+        if (typeof key !== 'string') continue;
+        const desc = getOwnPropertyDescriptor(v, key);
+        if (desc !== undefined && 'value' in desc) visit(desc.value, path + '.' + key, depth + 1);
+      }
+    };
+    visit(value, '', 0);
+    return out;
+  };
+  const pauseAtPeak = () => {
+    const memgradeFindHeld = findHeld;
+    debugger;
+    return memgradeFindHeld;
   };
 
   // The live total can only have grown by what was allocated since the last exact figure, so

@@ -31,6 +31,7 @@ export const Manifest = Type.Object(
       memory_cap_mb: Type.Integer({ minimum: 8 }),
       timeout_ms: Type.Integer({ minimum: 100 }),
       cpu_time_ms: Type.Integer({ minimum: 100 }),
+      explain_ms: Type.Integer({ minimum: 0, description: 'budget of the replay that finds who holds what at the peak; 0 turns it off' }),
       max_code_bytes: Type.Integer({ minimum: 1 }),
     }),
   },

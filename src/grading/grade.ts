@@ -3,8 +3,9 @@
 import type { Static } from '@sinclair/typebox';
 import { SUBMISSION_FILE } from '../sandbox-host/constants.js';
 import type { ProcessLimits } from '../sandbox-host/sandbox-process.js';
-import type { IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.js';
+import type { IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.js';
 import type { Assignment } from './assignments.js';
+import { explain } from './explain.js';
 import { mib } from './format.js';
 import type { GradeReason, GradeResult, GradeStatus, SubmissionError } from './result.js';
 import { versions } from './versions.js';
@@ -32,6 +33,7 @@ export function buildJob(assignment: Assignment, code: string): SandboxJob {
       memoryCapMb: manifest.limits.memory_cap_mb,
       timeoutMs: manifest.limits.timeout_ms,
       cpuTimeMs: manifest.limits.cpu_time_ms,
+      explainMs: manifest.limits.explain_ms,
     },
   };
 }
@@ -56,6 +58,7 @@ function emptyResult(assignment: Assignment, verdict: Verdict, durationMs: numbe
     peak_step: null,
     steps: [],
     live_at_peak: [],
+    explanation: null,
     untracked_at_peak_bytes: 0,
     allocations: [],
     timeline: [],
@@ -93,7 +96,7 @@ function withPeak(result: GradeResult, peak: PeakSoFar | null): GradeResult {
   return { ...result, ...peak };
 }
 
-function fromReport(assignment: Assignment, report: IsolateReport, durationMs: number): GradeResult {
+function fromReport(assignment: Assignment, report: IsolateReport, holders: PeakHolders, code: string, durationMs: number): GradeResult {
   const limit = assignment.manifest.limits.peak_bytes;
   const listed = report.live_at_peak.reduce((sum, a) => sum + a.bytes, 0);
   const base = emptyResult(assignment, { status: 'error', reason: 'internal', message: '' }, durationMs);
@@ -106,9 +109,7 @@ function fromReport(assignment: Assignment, report: IsolateReport, durationMs: n
     peak_heap_bytes: report.peak_heap_bytes,
     peak_step: report.peak_step,
     steps: report.steps,
-    live_at_peak: report.live_at_peak
-      .map(({ id, step, site, function: fn, file, line, bytes }) => ({ id, step, site, function: fn, file, line, bytes }))
-      .sort((a, b) => b.bytes - a.bytes || a.id - b.id),
+    ...explain(assignment, code, report, holders),
     untracked_at_peak_bytes: Math.max(0, report.peak_external_bytes - listed),
     allocations: report.allocations,
     timeline: report.timeline,
@@ -165,11 +166,12 @@ function fromReport(assignment: Assignment, report: IsolateReport, durationMs: n
   }
 }
 
-export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs: number): GradeResult {
+/** The result of a run. `code` is the submission, which hints quote line numbers of. */
+export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs: number, code = ''): GradeResult {
   const error = (reason: GradeReason, message: string) => emptyResult(assignment, { status: 'error', reason, message }, durationMs);
   switch (outcome.kind) {
     case 'report':
-      return fromReport(assignment, outcome.report, durationMs);
+      return fromReport(assignment, outcome.report, outcome.holders, code, durationMs);
     case 'syntax_error': {
       const where = outcome.line === null ? '' : ` at line ${outcome.line}, column ${outcome.column}`;
       return {
@@ -203,5 +205,5 @@ export async function grade(assignment: Assignment, code: string, runner: Sandbo
   if (code.trim() === '') return invalidSubmission(assignment, 'code is empty');
   const started = performance.now();
   const outcome = await runner.run(buildJob(assignment, code), processLimits(assignment));
-  return verdict(assignment, outcome, Math.round(performance.now() - started));
+  return verdict(assignment, outcome, Math.round(performance.now() - started), code);
 }

@@ -34,7 +34,7 @@ export const StepResult = Type.Object(
   { additionalProperties: false },
 );
 
-export const LiveAllocation = Type.Object(
+export const AllocationBase = Type.Object(
   {
     id: Type.Integer(),
     step: Type.String({ description: 'the step (or entry point) that was innermost when it was allocated' }),
@@ -47,9 +47,53 @@ export const LiveAllocation = Type.Object(
   { additionalProperties: false },
 );
 
+export const Holder = Type.Object(
+  {
+    name: Type.String({ description: 'the variable, `variable.path` for an object property, or a description' }),
+    kind: Type.Union(
+      [
+        Type.Literal('local'),
+        Type.Literal('parameter'),
+        Type.Literal('closure'),
+        Type.Literal('global'),
+        Type.Literal('module'),
+        Type.Literal('property'),
+        Type.Literal('temporary'),
+        Type.Literal('new'),
+      ],
+      { description: 'temporary: an interpreter register of a nested call; new: the allocation that made the peak, being built' },
+    ),
+    function: Type.String({ description: '"(top level)" for global and module bindings' }),
+    file: Nullable(Type.String()),
+    line: Nullable(Type.Integer({ description: 'where that function was at the peak' })),
+  },
+  { additionalProperties: false },
+);
+
+export const LiveAllocation = Type.Composite(
+  [
+    AllocationBase,
+    Type.Object({
+      holders: Type.Array(Holder, { description: 'what keeps it alive at the peak, innermost frame first; empty when the explanation is missing' }),
+      hint: Nullable(Type.String({ description: 'what the student can change, when the holder is in the submission' })),
+    }),
+  ],
+  { additionalProperties: false },
+);
+
+export const Explanation = Type.Object(
+  {
+    status: Type.Union([Type.Literal('complete'), Type.Literal('missing')]),
+    reason: Nullable(Type.String({ description: 'why the holders are missing' })),
+    summary: Type.String(),
+    lower_bound_bytes: Type.Integer({ description: 'the least peak the assignment allows' }),
+  },
+  { additionalProperties: false },
+);
+
 export const Allocation = Type.Composite(
   [
-    LiveAllocation,
+    AllocationBase,
     Type.Object({
       born_seq: Type.Integer({ description: 'first timeline sample at which it is live' }),
       died_seq: Nullable(Type.Integer({ description: 'first timeline sample at which it is gone; null if it outlived the run' })),
@@ -121,7 +165,8 @@ export const GradeResult = Type.Object(
     limit_bytes: Type.Integer(),
     peak_step: Nullable(Type.String()),
     steps: Type.Array(StepResult),
-    live_at_peak: Type.Array(LiveAllocation),
+    live_at_peak: Type.Array(LiveAllocation, { description: 'largest first' }),
+    explanation: Nullable(Explanation),
     untracked_at_peak_bytes: Type.Integer({ description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for (allocations under 1 KiB, or past the first 1,000 listed)' }),
     allocations: Type.Array(Allocation, { description: 'allocations of 64 KiB or more (the first 2,000), with their lifetimes on the timeline' }),
     timeline: Type.Array(TimelineSample),
@@ -142,5 +187,7 @@ export const GradeResult = Type.Object(
 );
 
 export type GradeResult = Static<typeof GradeResult>;
+export type Holder = Static<typeof Holder>;
+export type LiveAllocation = Static<typeof LiveAllocation>;
 export type GradeReason = Static<typeof GradeReason>;
 export type GradeStatus = Static<typeof GradeStatus>;

@@ -2,12 +2,29 @@
 // allocations alive at the peak, largest first, then the per-step table.
 import type { Assignment } from './assignments.js';
 import { mib } from './format.js';
-import type { GradeResult } from './result.js';
+import type { GradeResult, Holder } from './result.js';
 
 const table = (rows: string[][]): string[] => {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
 };
+
+export function describeHolder(h: Holder): string {
+  const at = h.line === null ? '' : ` (line ${h.line})`;
+  switch (h.kind) {
+    case 'temporary':
+      return `${h.name}${at}`;
+    case 'new':
+      return `nothing yet: ${h.name}, in ${h.function}${at}`;
+    case 'global':
+    case 'module':
+      return `the top-level ${h.name}`;
+    case 'property':
+      return `property ${h.name} in ${h.function}${at}`;
+    default:
+      return `${h.kind} ${h.name} in ${h.function}${at}`;
+  }
+}
 
 export function textReport(result: GradeResult, assignment: Assignment): string {
   const out: string[] = [];
@@ -27,8 +44,14 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
     out.push('', `Allocations alive at the peak${result.peak_step ? ` (in ${result.peak_step})` : ''}, largest first:`);
     for (const a of result.live_at_peak) {
       out.push(`  - ${mib(a.bytes).padStart(10)}  #${a.id} from ${a.step}, allocated at ${a.site ?? '(small allocations)'}`);
+      if (a.holders.length > 0) out.push(`      held by ${a.holders.map(describeHolder).join('; ')}`);
+      if (a.hint) out.push(`      hint: ${a.hint}`);
     }
     if (result.untracked_at_peak_bytes > 0) out.push(`  - ${mib(result.untracked_at_peak_bytes).padStart(10)}  in allocations under 1 KiB`);
+  }
+  if (result.explanation) {
+    out.push('', result.explanation.summary);
+    if (result.explanation.status === 'missing') out.push(`(Who held what is missing: ${result.explanation.reason}.)`);
   }
   if (result.steps.length > 0) {
     out.push('', 'Steps:');

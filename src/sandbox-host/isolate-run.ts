@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import type ivmModule from 'isolated-vm';
 import { SUBMISSION_FILE } from './constants.js';
-import type { IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.js';
+import { readHolders, type CallFrame, type PausedState, type RunScripts } from './holders.js';
+import { InspectorClient } from './inspector.js';
+import type { HolderRecord, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.js';
 
 // Both flags must be set before the first isolate exists: `gc()` for exact samples, and
 // FinalizationRegistry.prototype.cleanupSome to learn synchronously which buffers a GC freed.
@@ -56,8 +58,83 @@ export interface RunHooks {
   onPeak?: (peak: PeakSoFar) => void;
 }
 
+/** The helpers run inside a function of their own, which returns what they export. The two
+ * lines the wrapper adds on top are taken off the line numbers. */
+const HELPERS_LINE_OFFSET = -2;
+function helperWrapper(job: SandboxJob): string {
+  const exported = [...job.helpers.globals, ...(job.check ? [job.check] : [])];
+  return `(function () {\n'use strict';\n${job.helpers.source}\nreturn { ${exported.join(', ')} };\n})`;
+}
+
+/** A run's outcome before the peak is explained. */
+type Measured = Exclude<RunOutcome, { kind: 'report' }> | { kind: 'report'; report: IsolateReport };
+
+/** Where a replay pauses, and what the host does while it is paused there. */
+interface Inspect {
+  pauseAt: { seq: number; external: number };
+  onPaused: (client: InspectorClient, frames: CallFrame[]) => Promise<void>;
+}
+
+/** Grades the job, then replays it to find who holds each allocation alive at the peak. */
 export async function runInIsolate(job: SandboxJob, hooks: RunHooks = {}): Promise<RunOutcome> {
-  const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb });
+  const measured = await runOnce(job, hooks, null);
+  if (measured.kind !== 'report') return measured;
+  return { ...measured, holders: await explainPeak(job, measured.report) };
+}
+
+/**
+ * Runs the job again with the inspector on, pauses at the sample that was the peak (the run is
+ * deterministic, so the same allocation is the same sample) and reads every frame's scopes.
+ * Its own time budget; the grade stands whatever happens here.
+ */
+async function explainPeak(job: SandboxJob, report: IsolateReport): Promise<PeakHolders> {
+  const budget = job.limits.explainMs;
+  if (budget <= 0) return { status: 'missing', reason: 'the explanation is turned off for this assignment' };
+  if (report.live_at_peak.length === 0) return { status: 'complete', held: [], frames: [] };
+  let paused: PausedState | null = null;
+  let failure: string | null = null;
+  // The inspector shows no file names for isolated-vm's scripts: they are told apart by source.
+  const scripts: RunScripts = {
+    harness: PRELUDE_SOURCE,
+    files: [
+      { file: job.helpers.filename, source: helperWrapper(job), lineOffset: HELPERS_LINE_OFFSET },
+      { file: SUBMISSION_FILE, source: job.code, lineOffset: 0 },
+    ],
+  };
+  const replay = await runOnce({ ...job, limits: { ...job.limits, timeoutMs: budget, cpuTimeMs: budget } }, {}, {
+    pauseAt: { seq: report.peak_seq, external: report.peak_external_bytes },
+    onPaused: async (client, frames) => {
+      try {
+        paused = await readHolders(client, frames, scripts);
+      } catch (error) {
+        failure = `the paused run could not be read: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    },
+  });
+  const state = paused as PausedState | null;
+  if (state === null) {
+    const reason =
+      failure ?? (replay.kind === 'timeout' ? `the replay ran past its ${budget} ms budget` : 'the replay did not reach the same peak');
+    return { status: 'missing', reason };
+  }
+  // The allocation that made the peak has not reached any variable yet: it is being built.
+  // Anything else no binding holds is held by a temporary: V8's interpreter keeps the call
+  // arguments of nested expressions in frame registers, which the inspector does not show.
+  const caller = state.frames.find((f) => f.file === SUBMISSION_FILE) ?? state.frames[0];
+  const innermost = state.frames[0];
+  const unnamed = (a: IsolateReport['live_at_peak'][number]): HolderRecord =>
+    a.born_seq === report.peak_seq
+      ? { name: `being built by ${a.step}`, kind: 'new', function: innermost?.function ?? a.step, file: innermost?.file ?? null, line: innermost?.line ?? null }
+      : { name: `a temporary of ${caller?.function ?? job.entryPoint}`, kind: 'temporary', function: caller?.function ?? job.entryPoint, file: caller?.file ?? null, line: caller?.line ?? null };
+  return {
+    status: 'complete',
+    held: report.live_at_peak.map((a) => ({ id: a.id, holders: state.held.get(a.id) ?? [unnamed(a)] })),
+    frames: state.frames,
+  };
+}
+
+async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null): Promise<Measured> {
+  const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb, inspector: inspect !== null });
   let baseline: { external: number; heap: number } | null = null;
   let peak: PeakSoFar | null = null;
   let deadlineHit: 'wall' | 'cpu' | null = null;
@@ -82,9 +159,13 @@ export async function runInIsolate(job: SandboxJob, hooks: RunHooks = {}): Promi
 
   // isolated-vm's `timeout` covers synchronous execution only, and `cpuTime` is a counter: this
   // process keeps its own wall-clock and CPU deadlines, and disposing the isolate ends the run.
+  let client: InspectorClient | null = null;
   const stop = (limit: 'wall' | 'cpu') => {
     if (deadlineHit !== null || isolate.isDisposed) return;
     deadlineHit = limit;
+    // A message sent to an isolate that is gone aborts the process: the session goes first.
+    client?.dispose();
+    client = null;
     isolate.dispose();
   };
   const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
@@ -96,19 +177,18 @@ export async function runInIsolate(job: SandboxJob, hooks: RunHooks = {}): Promi
   const thrown = (error: ThrownError): ThrownError => ({ ...error, stack: trimStack(error.stack, keepFiles) });
 
   try {
-    const context = await isolate.createContext();
+    const context = await isolate.createContext({ inspector: inspect !== null });
+    if (inspect !== null) client = await attachInspector(isolate, inspect);
     const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
       reference: true,
     });
-    const config = { steps: job.steps, entry: job.entryPoint, check: job.check ?? '' };
+    const config = { steps: job.steps, entry: job.entryPoint, check: job.check ?? '', pauseAt: inspect?.pauseAt ?? null };
     const harness = (await install.apply(undefined, [stats, new ivm.ExternalCopy(config).copyInto()], {
       result: { reference: true },
     })) as ivmModule.Reference<Record<string, unknown>>;
 
-    const exported = [...job.helpers.globals, ...(job.check ? [job.check] : [])];
-    const helperSource = `(function () {\n'use strict';\n${job.helpers.source}\nreturn { ${exported.join(', ')} };\n})`;
     const helpersFn = await (
-      await isolate.compileScript(helperSource, { filename: job.helpers.filename, lineOffset: -2 })
+      await isolate.compileScript(helperWrapper(job), { filename: job.helpers.filename, lineOffset: HELPERS_LINE_OFFSET })
     ).run(context, { reference: true });
     const helpers = await helpersFn.apply(undefined, [], { result: { reference: true } });
     const installHelpers = await harness.get('installHelpers', { reference: true });
@@ -130,8 +210,24 @@ export async function runInIsolate(job: SandboxJob, hooks: RunHooks = {}): Promi
   } finally {
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
+    client?.dispose();
     if (!isolate.isDisposed) isolate.dispose();
   }
+}
+
+/**
+ * Turns the debugger on and answers its pauses: the harness's peak pause is read, any other
+ * (a `debugger` statement of the submission) is resumed at once.
+ */
+async function attachInspector(isolate: ivmModule.Isolate, inspect: Inspect): Promise<InspectorClient> {
+  const client = new InspectorClient(isolate.createInspectorSession());
+  client.on('Debugger.paused', (params) => {
+    const frames = (params as { callFrames: CallFrame[] }).callFrames;
+    const read = frames[0]?.functionName === 'pauseAtPeak' ? inspect.onPaused(client, frames) : Promise.resolve();
+    read.finally(() => client.send('Debugger.resume').catch(() => undefined));
+  });
+  await client.send('Debugger.enable');
+  return client;
 }
 
 type Entry = { ref: ivmModule.Reference<unknown> };
@@ -141,8 +237,8 @@ async function loadSubmission(
   context: ivmModule.Context,
   job: SandboxJob,
   remaining: () => number,
-): Promise<Entry | RunOutcome> {
-  const missing = (): RunOutcome => ({
+): Promise<Entry | Measured> {
+  const missing = (): Measured => ({
     kind: 'missing_entry_point',
     message: `the submission does not define a function named ${job.entryPoint} at its top level`,
   });
@@ -170,8 +266,8 @@ async function loadModule(
   context: ivmModule.Context,
   job: SandboxJob,
   remaining: () => number,
-  missing: () => RunOutcome,
-): Promise<Entry | RunOutcome> {
+  missing: () => Measured,
+): Promise<Entry | Measured> {
   let module: ivmModule.Module;
   try {
     module = await isolate.compileModule(job.code, { filename: SUBMISSION_FILE });
@@ -192,7 +288,7 @@ function classifyFailure(
   job: SandboxJob,
   peak: PeakSoFar | null,
   thrown: (e: ThrownError) => ThrownError,
-): RunOutcome {
+): Measured {
   const message = error instanceof Error ? error.message : String(error);
   if (deadlineHit !== null || /timed out/i.test(message)) {
     const limit = deadlineHit ?? 'wall';

@@ -113,7 +113,7 @@ export class SandboxProcess {
         killedFor = why;
         this.child.kill('SIGKILL');
       };
-      const deadline = setTimeout(() => kill('deadline'), job.limits.timeoutMs + DEADLINE_GRACE_MS);
+      const deadline = setTimeout(() => kill('deadline'), job.limits.timeoutMs + job.limits.explainMs + DEADLINE_GRACE_MS);
       const watch = setInterval(() => {
         const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
         if (rss === null) return;

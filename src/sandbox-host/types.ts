@@ -16,6 +16,8 @@ export interface SandboxLimits {
   memoryCapMb: number;
   timeoutMs: number;
   cpuTimeMs: number;
+  /** Budget of the replay that finds who holds what at the peak; 0 turns it off. */
+  explainMs: number;
 }
 
 /** One tracked ArrayBuffer allocation, as the in-isolate harness reports it. */
@@ -62,6 +64,24 @@ export interface CheckRecord {
   first_bad_index: number | null;
 }
 
+/** `temporary`: an interpreter register; `new`: the allocation that made the peak, not yet stored anywhere. */
+export type HolderKind = 'local' | 'parameter' | 'closure' | 'global' | 'module' | 'property' | 'temporary' | 'new';
+
+/** A binding that keeps an allocation alive at the peak. */
+export interface HolderRecord {
+  /** Variable name, `name.path` for an object property, or a description for a temporary. */
+  name: string;
+  kind: HolderKind;
+  function: string;
+  file: string | null;
+  line: number | null;
+}
+
+/** Holders of the allocations alive at the peak, from a replay paused at the peak. */
+export type PeakHolders =
+  | { status: 'complete'; held: { id: number; holders: HolderRecord[] }[]; frames: { function: string; file: string; line: number }[] }
+  | { status: 'missing'; reason: string };
+
 /** The harness's report, parsed from the JSON string it builds inside the isolate. */
 export interface IsolateReport {
   outcome: 'returned' | 'threw' | 'memory_cap' | 'check_threw';
@@ -94,7 +114,7 @@ export interface PeakSoFar {
 
 /** How a sandboxed run ended, before any verdict is drawn from it. */
 export type RunOutcome =
-  | { kind: 'report'; report: IsolateReport }
+  | { kind: 'report'; report: IsolateReport; holders: PeakHolders }
   | { kind: 'syntax_error'; message: string; line: number | null; column: number | null }
   | { kind: 'missing_entry_point'; message: string }
   | { kind: 'load_error'; error: ThrownError }

@@ -1,0 +1,81 @@
+// Turns the holders found at the peak into what a student reads: who holds each allocation,
+// a hint where the holder is in the submission, and the budget in the exercise's own unit.
+import { SUBMISSION_FILE } from '../sandbox-host/constants.js';
+import type { AllocationRecord, HolderRecord, IsolateReport, PeakHolders } from '../sandbox-host/types.js';
+import type { Assignment } from './assignments.js';
+import { mib } from './format.js';
+import type { GradeResult, LiveAllocation } from './result.js';
+
+/** The last line of the submission that mentions `name`: where it was last read. */
+function lastMention(code: string, name: string): number | null {
+  const pattern = new RegExp(`(^|[^\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+  const lines = code.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (pattern.test(lines[i])) return i + 1;
+  return null;
+}
+
+function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null, code: string): string | null {
+  const size = mib(bytes);
+  const where = peakStep ? ` at the peak in ${peakStep}` : ' at the peak';
+  const own = holders.find((h) => h.file === SUBMISSION_FILE || h.file === null);
+  if (!own) return null;
+  switch (own.kind) {
+    case 'local':
+    case 'parameter': {
+      const last = lastMention(code, own.name);
+      const read = last === null ? '' : ` is not read after line ${last} but`;
+      return `\`${own.name}\`${read} still holds ${size}${where}: reassign one variable at each step, or drop the reference once it is used`;
+    }
+    case 'closure':
+      return `\`${own.name}\`, captured by a closure, still holds ${size}${where}: a closure keeps what it captures alive as long as the closure lives`;
+    case 'global':
+    case 'module':
+      return `the top-level \`${own.name}\` holds ${size} for the whole run${where}: keep the array local to process_data, or set it to null once used`;
+    case 'property':
+      return `the property \`${own.name}\` still holds ${size}${where}: an object that outlives a step keeps its arrays alive; delete the property or set it to null once used`;
+    case 'temporary':
+      return `${own.name} holds ${size}${where}: V8 keeps the argument of a nested call in a register until ${own.function} returns; assign each step's result to one variable instead of nesting the calls`;
+    case 'new':
+      return null;
+  }
+}
+
+export function explain(
+  assignment: Assignment,
+  code: string,
+  report: IsolateReport,
+  holders: PeakHolders,
+): Pick<GradeResult, 'live_at_peak' | 'explanation'> {
+  const heldBy = new Map(holders.status === 'complete' ? holders.held.map((h) => [h.id, h.holders]) : []);
+  const live: LiveAllocation[] = report.live_at_peak
+    .map((a: AllocationRecord) => {
+      const found = heldBy.get(a.id) ?? [];
+      return {
+        id: a.id,
+        step: a.step,
+        site: a.site,
+        function: a.function,
+        file: a.file,
+        line: a.line,
+        bytes: a.bytes,
+        holders: found,
+        hint: hintFor(found, a.bytes, report.peak_step, code),
+      };
+    })
+    .sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+
+  const { unit, lower_bound_bytes: lower } = assignment.manifest;
+  const units = (bytes: number) => Math.round((bytes / unit.bytes) * 10) / 10;
+  const summary =
+    `${live.length} allocation${live.length === 1 ? ' was' : 's were'} alive at the peak (${units(report.peak_external_bytes)} x ${unit.name}); ` +
+    `the limit holds ${Math.floor(assignment.manifest.limits.peak_bytes / unit.bytes)} x ${unit.name}, and the exercise can be done in ${mib(lower)} (${units(lower)} x ${unit.name}).`;
+  return {
+    live_at_peak: live,
+    explanation: {
+      status: holders.status,
+      reason: holders.status === 'missing' ? holders.reason : null,
+      summary,
+      lower_bound_bytes: lower,
+    },
+  };
+}
