@@ -82,7 +82,7 @@ test('killed with work running and queued: a restart grades all of it', async ()
 test('SIGTERM: waiting requests are answered, the running grading finishes, the queued one waits for the next start', async () => {
   const dir = dataDir();
   const service = await startProcess(dir);
-  const running = (await submit(service.http, slowPassing(1000)).expect(202)).body.id;
+  const running = (await submit(service.http, slowPassing(600)).expect(202)).body.id;
   await untilRunning(service.http, running);
   // Sent now (supertest sends only once awaited); answered once the shutdown releases it.
   const waiting = Promise.resolve(submit(service.http, slowPassing(200), 60));
@@ -115,7 +115,7 @@ test('SIGTERM: waiting requests are answered, the running grading finishes, the 
 test('SIGTERM with a short grace: the running grading is put back and graded after the restart', async () => {
   const dir = dataDir();
   const service = await startProcess(dir, { MEMGRADE_SHUTDOWN_GRACE_MS: '100' });
-  const id = (await submit(service.http, slowPassing(1000)).expect(202)).body.id;
+  const id = (await submit(service.http, slowPassing(600)).expect(202)).body.id;
   await untilRunning(service.http, id);
   service.child.kill('SIGTERM');
   assert.equal(await service.exited, 0);
