@@ -144,6 +144,7 @@
   // step called in a tight loop cannot turn into a GC storm.
   const MAX_EXIT_SAMPLES = 1000;
   const MAX_TIMELINE = 2000;
+  const LATER_SAMPLE_MARGIN = 16 * 1024;
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
   const LIFETIME_MIN_BYTES = 64 * 1024;
   const MAX_LIFETIMES = 2000;
@@ -257,7 +258,10 @@
     }
     const entry = mapGet(stepStats, entryName);
     if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
-    if (total > state.peak) {
+    // The peak belongs to the allocation that made it. A later sample (a step returning, the
+    // end of the run) only takes it over with more than heap noise on top, so that the peak,
+    // its live set and its holders describe the moment of the allocation.
+    if (total > state.peak + (reason === 'allocation' ? 0 : LATER_SAMPLE_MARGIN)) {
       state.peak = total;
       state.peakExternal = external;
       state.peakHeap = heap;

@@ -16,7 +16,7 @@ export class InspectorClient {
   private pending = new Map<number, Pending>();
   private listeners = new Map<string, (params: unknown) => void>();
   private nudge: NodeJS.Timeout | null = null;
-  private disposed = false;
+  private closed = false;
 
   constructor(private readonly session: ivmModule.InspectorSession) {
     session.onResponse = (callId, message) => {
@@ -35,7 +35,7 @@ export class InspectorClient {
 
   send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
-    if (this.disposed) return Promise.reject(new Error('inspector session closed'));
+    if (this.closed) return Promise.reject(new Error('inspector session closed'));
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.session.dispatchProtocolMessage(JSON.stringify({ id, method, params }));
@@ -57,13 +57,23 @@ export class InspectorClient {
     this.listeners.set(method, listener);
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  /** Stops talking to the session and fails what is still waiting. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.nudge) clearInterval(this.nudge);
     this.nudge = null;
     for (const waiting of this.pending.values()) waiting.reject(new Error('inspector session closed'));
     this.pending.clear();
+  }
+
+  /**
+   * Closes and disconnects the session. The disconnection is a task queued on the isolate:
+   * the caller lets the isolate run it (any task will do) before disposing the isolate, or
+   * it runs later on freed memory (seen here as SIGSEGV).
+   */
+  disconnect(): void {
+    this.close();
     this.session.dispose();
   }
 }

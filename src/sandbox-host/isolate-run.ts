@@ -163,10 +163,14 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
   const stop = (limit: 'wall' | 'cpu') => {
     if (deadlineHit !== null || isolate.isDisposed) return;
     deadlineHit = limit;
-    // A message sent to an isolate that is gone aborts the process: the session goes first.
-    client?.dispose();
-    client = null;
-    isolate.dispose();
+    if (client === null) {
+      isolate.dispose();
+      return;
+    }
+    // Disposing an isolate that has an inspector session crashes or hangs isolated-vm 5.0.4;
+    // a replay is stopped through the inspector instead, and disposed once it has ended.
+    client.send('Runtime.terminateExecution').catch(() => undefined);
+    client.send('Debugger.resume').catch(() => undefined);
   };
   const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
   const cpuTimer = setInterval(() => {
@@ -210,7 +214,10 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
   } finally {
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
-    client?.dispose();
+    if (client !== null && !isolate.isDisposed) {
+      client.disconnect();
+      await isolate.compileScript('').catch(() => undefined);
+    }
     if (!isolate.isDisposed) isolate.dispose();
   }
 }
