@@ -5,21 +5,29 @@ import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../config.js';
 import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.js';
 import { grade } from '../grading/grade.js';
+import { htmlReport } from '../grading/html-report.js';
+import type { GradeResult } from '../grading/result.js';
+import type { Assignment } from '../grading/assignments.js';
 import { textReport } from '../grading/text-report.js';
 import { SandboxProcess } from '../sandbox-host/sandbox-process.js';
 
-const USAGE = `usage: memgrade grade FILE [--assignment ID] [--format json|text]
+const USAGE = `usage: memgrade grade FILE [--assignment ID] [--format json|text|html]
 
   FILE             the submission; "-" reads standard input
   --assignment ID  default: clinging-onto-memory
-  --format F       json or text (default: text)
+  --format F       json, text or html (a self-contained report page; default: text)
 
 Assignments are read from ${DEFAULT_ASSIGNMENTS_DIR} and from the folders in
 MEMGRADE_ASSIGNMENTS_DIRS (separated by ":").
 Exit code: 0 passed, 1 failed, 2 error.`;
 
-const FORMATS = ['json', 'text'] as const;
-type Format = (typeof FORMATS)[number];
+const RENDERERS = {
+  json: (result: GradeResult) => `${JSON.stringify(result, null, 2)}\n`,
+  text: textReport,
+  html: htmlReport,
+} satisfies Record<string, (result: GradeResult, assignment: Assignment) => string>;
+type Format = keyof typeof RENDERERS;
+const FORMATS = Object.keys(RENDERERS) as Format[];
 
 function fail(message: string): never {
   process.stderr.write(`memgrade: ${message}\n\n${USAGE}\n`);
@@ -67,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const sandbox = new SandboxProcess();
   try {
     const result = await grade(assignment, code, sandbox);
-    process.stdout.write(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : textReport(result, assignment));
+    process.stdout.write(RENDERERS[format](result, assignment));
     return result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2;
   } finally {
     await sandbox.close();

@@ -17,6 +17,9 @@ function lastMention(code: string, name: string): number | null {
 function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null, code: string): string | null {
   const size = mib(bytes);
   const where = peakStep ? ` at the peak in ${peakStep}` : ' at the peak';
+  // Held by a frame of the helpers, it is the input or output of the step running at the
+  // peak: needed there, whatever else also holds it.
+  if (holders.some((h) => h.file !== null && h.file !== SUBMISSION_FILE)) return null;
   const own = holders.find((h) => h.file === SUBMISSION_FILE || h.file === null);
   if (!own) return null;
   switch (own.kind) {

@@ -1,0 +1,170 @@
+// The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing
+// fetched at view time) that a student can open from disk or from the API.
+import type { Assignment } from './assignments.js';
+import { mib } from './format.js';
+import type { GradeResult } from './result.js';
+import { describeHolder } from './text-report.js';
+
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+const OTHER_COLOUR = '#bab0ac';
+const WIDTH = 960;
+const MAX_DRAWN_SAMPLES = 400;
+
+const esc = (value: unknown): string =>
+  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Escapes, then shows `name` spans as code. */
+const withCode = (text: string): string => esc(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+
+function headline(result: GradeResult): string {
+  const peak = result.peak_bytes === null ? null : mib(result.peak_bytes);
+  const limit = mib(result.limit_bytes);
+  switch (result.reason) {
+    case null:
+      return `Passed: process_data peaked at ${peak}, within the ${limit} limit, and its result is correct.`;
+    case 'memory_limit':
+      return `Not yet: process_data peaked at ${peak}, over the ${limit} limit. Its result is correct.`;
+    case 'wrong_result':
+      return 'Not yet: process_data ran, but its result is not the expected one.';
+    default:
+      return `Could not grade this submission (${result.reason.replace(/_/g, ' ')}).`;
+  }
+}
+
+function stepColours(result: GradeResult): Map<string, string> {
+  return new Map(result.steps.map((s, i) => [s.name, PALETTE[i % PALETTE.length]]));
+}
+
+/** Live memory at each exact sample, stacked by allocation and coloured by the allocating step. */
+function timelineSvg(result: GradeResult, colours: Map<string, string>): string {
+  const samples = result.timeline;
+  if (samples.length === 0) return '<p>No samples were taken.</p>';
+  const stride = Math.ceil(samples.length / MAX_DRAWN_SAMPLES);
+  const drawn = samples.filter((_, i) => i % stride === 0 || samples[i].live_bytes === result.peak_bytes);
+  const height = 320;
+  const m = { left: 70, right: 20, top: 20, bottom: 40 };
+  const top = Math.max(result.limit_bytes, ...drawn.map((s) => s.live_bytes)) * 1.1;
+  const x = (i: number) => m.left + (i / drawn.length) * (WIDTH - m.left - m.right);
+  const y = (bytes: number) => m.top + (1 - bytes / top) * (height - m.top - m.bottom);
+  const barWidth = Math.max(1, (WIDTH - m.left - m.right) / drawn.length);
+  const parts: string[] = [];
+  drawn.forEach((sample, i) => {
+    let stacked = 0;
+    for (const a of result.allocations) {
+      if (a.born_seq > sample.seq || (a.died_seq !== null && a.died_seq <= sample.seq)) continue;
+      parts.push(
+        `<rect class="alloc" x="${x(i).toFixed(1)}" y="${y(stacked + a.bytes).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(stacked) - y(stacked + a.bytes)).toFixed(1)}" fill="${colours.get(a.step) ?? OTHER_COLOUR}"><title>#${a.id} from ${esc(a.step)}: ${mib(a.bytes)}</title></rect>`,
+      );
+      stacked += a.bytes;
+    }
+    const rest = Math.max(0, sample.live_bytes - stacked);
+    if (rest > 0) {
+      parts.push(
+        `<rect class="other" x="${x(i).toFixed(1)}" y="${y(stacked + rest).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(stacked) - y(stacked + rest)).toFixed(1)}" fill="${OTHER_COLOUR}"><title>JS heap and small allocations: ${mib(rest)}</title></rect>`,
+      );
+    }
+  });
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const bytes = top * f;
+    return `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(bytes)}" y2="${y(bytes)}" class="grid"/><text x="${m.left - 6}" y="${y(bytes) + 4}" text-anchor="end">${mib(bytes)}</text>`;
+  });
+  const limit = `<line class="limit" x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(result.limit_bytes)}" y2="${y(result.limit_bytes)}"/><text class="limit-label" x="${WIDTH - m.right}" y="${y(result.limit_bytes) - 6}" text-anchor="end">limit ${mib(result.limit_bytes)}</text>`;
+  const peakIndex = drawn.findIndex((s) => s.live_bytes === result.peak_bytes);
+  const peak =
+    peakIndex < 0 || result.peak_bytes === null
+      ? ''
+      : `<g class="peak"><circle cx="${x(peakIndex) + barWidth / 2}" cy="${y(result.peak_bytes)}" r="5"/><text x="${x(peakIndex) + barWidth / 2}" y="${y(result.peak_bytes) - 10}" text-anchor="middle">peak ${mib(result.peak_bytes)}${result.peak_step ? ` in ${esc(result.peak_step)}` : ''}</text></g>`;
+  const axis = `<text x="${(WIDTH + m.left) / 2}" y="${height - 8}" text-anchor="middle">exact samples, in order (each one right after a full GC)</text>`;
+  return `<svg id="timeline" role="img" aria-label="live memory at each sample" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">${ticks.join('')}${parts.join('')}${limit}${peak}${axis}</svg>`;
+}
+
+/** The allocations alive at the peak as an icicle: everything, then by step, then by site. */
+function icicleSvg(result: GradeResult, colours: Map<string, string>): string {
+  const live = result.live_at_peak;
+  if (live.length === 0) return '<p>No allocation was alive at the peak.</p>';
+  const total = live.reduce((sum, a) => sum + a.bytes, 0) + result.untracked_at_peak_bytes;
+  const rowHeight = 34;
+  const scale = (bytes: number) => (bytes / total) * WIDTH;
+  const cell = (cls: string, x0: number, row: number, bytes: number, fill: string, label: string) => {
+    const w = scale(bytes);
+    const text = w > 80 ? `<text x="${(x0 + 6).toFixed(1)}" y="${row * rowHeight + 21}">${esc(label)}</text>` : '';
+    return `<g class="${cls}"><rect x="${x0.toFixed(1)}" y="${row * rowHeight}" width="${Math.max(0, w - 1).toFixed(1)}" height="${rowHeight - 2}" fill="${fill}"><title>${esc(label)}</title></rect>${text}</g>`;
+  };
+  const parts = [cell('total', 0, 0, total, '#555', `alive at the peak: ${mib(total)}`)];
+  const byStep = new Map<string, typeof live>();
+  for (const a of live) byStep.set(a.step, [...(byStep.get(a.step) ?? []), a]);
+  let stepX = 0;
+  for (const [step, allocations] of byStep) {
+    const bytes = allocations.reduce((sum, a) => sum + a.bytes, 0);
+    parts.push(cell('step', stepX, 1, bytes, colours.get(step) ?? OTHER_COLOUR, `${step}: ${mib(bytes)}`));
+    let siteX = stepX;
+    const bySite = new Map<string, number>();
+    for (const a of allocations) bySite.set(a.site ?? '(small allocations)', (bySite.get(a.site ?? '(small allocations)') ?? 0) + a.bytes);
+    for (const [site, siteBytes] of bySite) {
+      parts.push(cell('site', siteX, 2, siteBytes, colours.get(step) ?? OTHER_COLOUR, `${site}: ${mib(siteBytes)}`));
+      siteX += scale(siteBytes);
+    }
+    stepX += scale(bytes);
+  }
+  if (result.untracked_at_peak_bytes > 0) {
+    parts.push(cell('step', stepX, 1, result.untracked_at_peak_bytes, OTHER_COLOUR, `small allocations: ${mib(result.untracked_at_peak_bytes)}`));
+  }
+  return `<svg id="icicle" role="img" aria-label="allocations alive at the peak by step and site" viewBox="0 0 ${WIDTH} ${rowHeight * 3}" width="${WIDTH}" height="${rowHeight * 3}">${parts.join('')}</svg>`;
+}
+
+function holdersTable(result: GradeResult, colours: Map<string, string>): string {
+  if (result.live_at_peak.length === 0) return '';
+  const rows = result.live_at_peak.map(
+    (a) => `<tr><td><span class="swatch" style="background:${colours.get(a.step) ?? OTHER_COLOUR}"></span>#${a.id}</td><td class="num">${mib(a.bytes)}</td><td>${esc(a.step)}</td><td><code>${esc(a.site ?? '(small allocations)')}</code></td><td>${a.holders.length > 0 ? a.holders.map((h) => esc(describeHolder(h))).join('<br>') : '<em>not known</em>'}</td><td>${a.hint ? withCode(a.hint) : ''}</td></tr>`,
+  );
+  const explanation = result.explanation;
+  const note = explanation
+    ? `<p class="summary">${esc(explanation.summary)}</p>${explanation.status === 'missing' ? `<p class="missing">Who held what is missing: ${esc(explanation.reason)}.</p>` : ''}`
+    : '';
+  return `${note}<table id="holders"><thead><tr><th>allocation</th><th>size</th><th>step</th><th>allocated at</th><th>held by</th><th>hint</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function stepsTable(result: GradeResult, colours: Map<string, string>): string {
+  if (result.steps.length === 0) return '';
+  const rows = result.steps.map(
+    (s) =>
+      `<tr${s.name === result.peak_step ? ' class="at-peak"' : ''}><td><span class="swatch" style="background:${colours.get(s.name)}"></span>${esc(s.name)}${s.name === result.peak_step ? ' <strong>(peak)</strong>' : ''}</td><td class="num">${s.calls}</td><td class="num">${mib(s.allocated_bytes)}</td><td class="num">${mib(s.peak_live_bytes)}</td><td class="num">${mib(s.live_after_bytes)}</td><td class="num">${s.duration_ms} ms</td></tr>`,
+  );
+  return `<table id="steps"><thead><tr><th>step</th><th>calls</th><th>allocated</th><th>peak inside</th><th>live after</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+const STYLE = `
+body { font: 15px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 12px; }
+header { border-radius: 8px; padding: 14px 18px; margin-bottom: 18px; }
+header.passed { background: #e3f4e1; } header.failed { background: #fdebd3; } header.error { background: #fbe0e0; }
+header h1 { font-size: 21px; margin: 0 0 4px; } header p { margin: 0; }
+h2 { font-size: 17px; margin: 26px 0 8px; }
+svg text { font-size: 12px; fill: #333; } .grid { stroke: #e4e4e4; }
+.limit { stroke: #c0392b; stroke-width: 2; stroke-dasharray: 6 4; } .limit-label { fill: #c0392b; font-weight: 600; }
+.peak circle { fill: none; stroke: #000; stroke-width: 2; } .peak text { font-weight: 600; }
+#icicle text { fill: #fff; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; margin-top: 6px; } th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
+td.num { text-align: right; white-space: nowrap; } tr.at-peak { background: #fff6e5; }
+.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+.summary { font-weight: 600; } .missing { color: #8a5300; } footer { color: #777; font-size: 13px; margin-top: 28px; }
+`;
+
+export function htmlReport(result: GradeResult, assignment: Assignment): string {
+  const colours = stepColours(result);
+  const legend = result.steps
+    .map((s) => `<span><span class="swatch" style="background:${colours.get(s.name)}"></span>${esc(s.name)}</span>`)
+    .join(' ');
+  const body = [
+    `<header class="${result.status}"><h1 id="verdict">${esc(headline(result))}</h1><p>${esc(result.message)}</p></header>`,
+    result.error?.stack ? `<pre>${esc(result.error.stack)}</pre>` : '',
+    result.timeline.length > 0 ? `<h2>Live memory at each sample</h2><p class="legend">${legend} <span><span class="swatch" style="background:${OTHER_COLOUR}"></span>JS heap and small allocations</span></p>${timelineSvg(result, colours)}` : '',
+    result.live_at_peak.length > 0 ? `<h2>What was alive at the peak</h2>${icicleSvg(result, colours)}<h2>Who held it</h2>${holdersTable(result, colours)}` : '',
+    result.steps.length > 0 ? `<h2>Steps</h2>${stepsTable(result, colours)}` : '',
+    `<footer>${esc(assignment.manifest.title)} (${esc(result.assignment)}); graded in ${result.duration_ms} ms by memgrade ${esc(result.versions.memgrade)}, Node ${esc(result.versions.node)}, V8 ${esc(result.versions.v8)}, isolated-vm ${esc(result.versions.isolated_vm)}.</footer>`,
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>memgrade: ${esc(result.assignment)}, ${esc(result.status)}</title><style>${STYLE}</style></head>
+<body>${body.join('\n')}</body></html>
+`;
+}
