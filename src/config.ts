@@ -1,6 +1,6 @@
 // Configuration of the CLI and the service: environment variables with defaults, checked once at
 // start-up so that a typo stops the process with a message naming the variable.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { resolve } from 'node:path';
 import { DEFAULT_ASSIGNMENTS_DIR } from './grading/assignments.js';
@@ -61,7 +61,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const given = Object.fromEntries(
     Object.keys(Env.properties).flatMap((name) => (env[name] === undefined || env[name] === '' ? [] : [[name, env[name]]])),
   );
-  const value: unknown = Value.Default(Env, Value.Convert(Env, given));
+  // Convert works in place (`given` keeps the text for messages), and it truncates "1.5" to 1:
+  // an integer variable must be written as one.
+  const converted = Value.Convert(Env, { ...given }) as Record<string, unknown>;
+  for (const [name, text] of Object.entries(given)) {
+    if ((Env.properties as Record<string, TSchema>)[name].type === 'integer' && !/^\d+$/.test(text)) converted[name] = text;
+  }
+  const value: unknown = Value.Default(Env, converted);
   if (!Value.Check(Env, value)) {
     const problems = [...Value.Errors(Env, value)].map((e) => {
       const name = e.path.slice(1);

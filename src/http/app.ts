@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Assignment } from '../grading/assignments.js';
+import { versions } from '../grading/versions.js';
 import type { GradingQueue } from '../queue/grading-queue.js';
 import type { SandboxPool } from '../sandbox-host/pool.js';
 import type { SubmissionStore } from '../store/store.js';
@@ -17,7 +18,6 @@ import { operationRoutes } from './routes/operations.js';
 import { submissionRoutes } from './routes/submissions.js';
 import { sharedSchemas } from './schemas.js';
 import { validatorCompiler } from './validation.js';
-import { versions } from '../grading/versions.js';
 
 export interface AppDeps {
   store: SubmissionStore;
@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         keyGenerator: (request) => request.client,
         enableDraftSpec: true,
         errorResponseBuilder: (_request, context) =>
-          new ApiProblem(429, 'too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`, [], {}),
+          new ApiProblem(429, 'too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`),
       });
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{}, { bearer: [] }] };

@@ -17,21 +17,12 @@ export interface RunHooks {
   onAttempt?: (attempt: { pid: number | undefined; number: number }) => void;
 }
 
-export interface WorkerStats {
-  pid: number | undefined;
-  alive: boolean;
-  busy: boolean;
-  jobsRun: number;
-  peakRssBytes: number;
-}
-
 export interface PoolStats {
   size: number;
   alive: number;
-  busy: number;
-  workers: WorkerStats[];
   /** Highest resident set size of any worker this pool has run, replaced ones included. */
   peakRssBytes: number;
+  /** Worker processes started so far, replacements included. */
   started: number;
 }
 
@@ -89,18 +80,10 @@ export class SandboxPool {
   }
 
   stats(): PoolStats {
-    const workers = this.slots.map(({ worker, busy }) => ({
-      pid: worker.pid,
-      alive: worker.alive,
-      busy,
-      jobsRun: worker.jobsRun,
-      peakRssBytes: worker.peakRssBytes,
-    }));
+    const workers = this.slots.map((slot) => slot.worker);
     return {
       size: this.size,
       alive: workers.filter((w) => w.alive).length,
-      busy: workers.filter((w) => w.busy).length,
-      workers,
       peakRssBytes: Math.max(this.retiredPeakRss, ...workers.map((w) => w.peakRssBytes)),
       started: this.started,
     };

@@ -58,3 +58,21 @@ test('a submission that aborts its worker gets a final verdict, not a retry', as
   const next = await t.http.post('/v1/submissions').send({ assignment: TINY, code: PASSING, wait: 30 }).expect(201);
   assert.equal(next.body.result.status, 'passed');
 });
+
+test('a worker is replaced after MEMGRADE_WORKER_MAX_JOBS gradings', async () => {
+  const recycled = await startTestService({ MEMGRADE_WORKER_MAX_JOBS: '2' });
+  try {
+    const pids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await recycled.http.post('/v1/submissions').send({ assignment: TINY, code: PASSING, wait: 30 }).expect(201);
+      assert.equal(res.body.result.status, 'passed');
+      const graded = recycled.logs.map((l) => JSON.parse(l)).find((l) => l.submission_id === res.body.id && l.msg === 'graded');
+      pids.push(graded.worker_pid);
+    }
+    assert.equal(pids[0], pids[1]);
+    assert.notEqual(pids[1], pids[2]);
+    assert.equal(recycled.service.pool.stats().started, 2);
+  } finally {
+    await recycled.close();
+  }
+});

@@ -1,6 +1,6 @@
 // /v1/submissions: create one (optionally waiting for its result), read one, list them.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/grade.js';
 import { InvalidCursorError } from '../../store/store.js';
 import type { AppDeps } from '../app.js';
@@ -22,6 +22,11 @@ import { submissionPath, submissionView, summaryView } from '../views.js';
 function preferredWait(prefer: string | undefined): number | null {
   const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
   return match ? Number(match[1]) : null;
+}
+
+/** From here on, this request's log lines name the submission too. */
+function tagLog(request: FastifyRequest, reply: FastifyReply, id: string): void {
+  request.log = reply.log = request.log.child({ submission_id: id });
 }
 
 export function submissionRoutes(app: FastifyInstance, { store, queue, assignments, maxWaitS }: AppDeps): void {
@@ -72,7 +77,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         throw new ApiProblem(status, error, message, [], { 'retry-after': String(admission.retryAfterS) });
       }
       const { id } = admission.submission;
-      request.log = reply.log = request.log.child({ submission_id: id });
+      tagLog(request, reply, id);
       request.log.info({ assignment: assignment.manifest.id, code_bytes: size }, 'submission accepted');
       reply.header('location', submissionPath(id));
 
@@ -96,7 +101,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         response: { 200: Type.Ref(Submission, { description: 'the submission' }), ...errorResponses(400, 401, 404, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      tagLog(request, reply, request.params.id);
       const found = store.get(request.params.id);
       if (!found) {
         throw new ApiProblem(404, 'not_found', `no submission "${request.params.id}"`, [

@@ -1,0 +1,58 @@
+// The service's configuration: defaults, parsing, and start-up refusing a bad value by name.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { DEFAULT_ASSIGNMENTS_DIR } from '../../src/grading/assignments.js';
+import { poolSize } from '../../src/sandbox-host/pool.js';
+
+const GiB = 1024 ** 3;
+
+test('defaults', () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 3000);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.dataDir, resolve('data'));
+  assert.deepEqual(config.tokens, []);
+  assert.deepEqual(config.assignmentDirs, [DEFAULT_ASSIGNMENTS_DIR]);
+  assert.equal(config.poolSize, 0);
+});
+
+test('values are parsed: numbers, the token list, the assignment folders', () => {
+  const config = loadConfig({
+    PORT: '8080',
+    MEMGRADE_TOKENS: ' one-token , two-token,,',
+    MEMGRADE_ASSIGNMENTS_DIRS: '/a:/b',
+    MEMGRADE_QUEUE_LIMIT: '7',
+    MEMGRADE_POOL_SIZE: '',
+  });
+  assert.equal(config.port, 8080);
+  assert.deepEqual(config.tokens, ['one-token', 'two-token']);
+  assert.deepEqual(config.assignmentDirs, [DEFAULT_ASSIGNMENTS_DIR, '/a', '/b']);
+  assert.equal(config.queueLimit, 7);
+  assert.equal(config.poolSize, 0);
+});
+
+test('a bad value is refused with the variable named', () => {
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), (error: Error) => error instanceof ConfigError && /PORT="eighty"/.test(error.message));
+  assert.throws(() => loadConfig({ MEMGRADE_QUEUE_LIMIT: '0' }), /MEMGRADE_QUEUE_LIMIT="0"/);
+  assert.throws(() => loadConfig({ MEMGRADE_RATE_LIMIT: '1.5' }), /MEMGRADE_RATE_LIMIT/);
+  assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+});
+
+test('the service does not start on a bad value, and says why', () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, PORT: '99999' },
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /invalid configuration:\n {2}PORT="99999"/);
+});
+
+test('the pool: one worker per CPU, as many as the memory budget holds, at least one', () => {
+  assert.equal(poolSize({ cpus: 2, memoryBytes: 12 * GiB, perWorkerBytes: 1.5 * GiB }), 2);
+  assert.equal(poolSize({ cpus: 16, memoryBytes: 4 * GiB, perWorkerBytes: 1.5 * GiB }), 2);
+  assert.equal(poolSize({ cpus: 4, memoryBytes: 1 * GiB, perWorkerBytes: 1.5 * GiB }), 1);
+});
