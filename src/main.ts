@@ -12,8 +12,14 @@ try {
   process.exit(1);
 }
 const logger = createLogger(config.logLevel);
-const service = await startService(config, logger);
-await service.app.listen({ port: config.port, host: config.host });
+let service;
+try {
+  service = await startService(config, logger);
+  await service.app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  logger.fatal({ err: error }, 'the service could not start');
+  process.exit(1);
+}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

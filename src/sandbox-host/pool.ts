@@ -28,6 +28,8 @@ export interface PoolStats {
 
 /** Tries a job gets when its worker dies under it. */
 const ATTEMPTS = 2;
+/** A worker not ready by then is stuck, not slow: it normally starts in well under a second. */
+const START_TIMEOUT_MS = 30_000;
 
 /** As many workers as there are CPUs, but no more than the memory budget holds. */
 export function poolSize(budget: { memoryBytes?: number; perWorkerBytes: number; cpus?: number }): number {
@@ -120,12 +122,21 @@ export class SandboxPool {
     slot.worker = this.spawn();
   }
 
-  /** One attempt; a worker that fails to start counts as one that crashed. */
+  /** One attempt; a worker that fails to start, or takes too long to, counts as one that crashed. */
   private async attempt(worker: SandboxProcess, job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const slowStart = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not ready within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    });
     try {
+      await Promise.race([worker.ready, slowStart]);
+      clearTimeout(timer);
       return await worker.run(job, limits);
     } catch (error) {
-      return { kind: 'crashed', message: `the sandbox process failed: ${(error as Error).message}`, peak: null };
+      void worker.close();
+      return { kind: 'crashed', message: `the sandbox process failed to start: ${(error as Error).message}`, peak: null };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
