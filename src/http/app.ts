@@ -47,7 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'req_id' }),
-    return503OnClosing: true,
+    // While closing, requests on open connections are still served: reads work, and the queue
+    // refuses new submissions with its own 503 and Retry-After.
+    return503OnClosing: false,
   });
   // JSON is the only body this API takes; anything else is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
