@@ -17,7 +17,7 @@ export interface QueueLimits {
 
 export type Admission =
   | { accepted: true; submission: StoredSubmission }
-  | { accepted: false; scope: 'client' | 'global'; retryAfterS: number };
+  | { accepted: false; why: 'client_share' | 'full' | 'closing'; retryAfterS: number };
 
 export interface RunningGrading {
   id: string;
@@ -33,6 +33,8 @@ interface Active extends RunningGrading {
 /** What a grading is assumed to take before any has finished; only Retry-After uses it. */
 const FIRST_ESTIMATE_MS = 2000;
 const MAX_RETRY_AFTER_S = 600;
+/** A restarting service is usually back within this. */
+const CLOSING_RETRY_AFTER_S = 10;
 
 export class GradingQueue {
   private readonly pending: string[] = [];
@@ -84,9 +86,10 @@ export class GradingQueue {
 
   /** Stores and queues a submission, unless its client or the whole queue is at its bound. */
   submit(submission: NewSubmission): Admission {
-    if (this.closing || this.saturated) return { accepted: false, scope: 'global', retryAfterS: this.retryAfter(this.depth) };
+    if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
+    if (this.saturated) return { accepted: false, why: 'full', retryAfterS: this.retryAfter(this.depth) };
     const mine = this.clients.get(submission.client) ?? 0;
-    if (mine >= this.limits.perClient) return { accepted: false, scope: 'client', retryAfterS: this.retryAfter(mine) };
+    if (mine >= this.limits.perClient) return { accepted: false, why: 'client_share', retryAfterS: this.retryAfter(mine) };
     const stored = this.store.insert(submission);
     this.enqueue(stored);
     this.pump();

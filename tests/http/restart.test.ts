@@ -131,3 +131,18 @@ test('SIGTERM with a short grace: the running grading is put back and graded aft
     await next.close({ keepData: true });
   }
 });
+
+test('closing: new submissions are refused at once, the running grading finishes first', async () => {
+  const t = await startTestService();
+  const id = (await t.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(600) }).expect(202)).body.id;
+  await until('the grading to start', () => (t.service.queue.running().length > 0 ? true : undefined));
+  const closing = t.service.close();
+  const refused = t.service.queue.submit({ assignment: TINY, code: 'x', student: null, client: 'test', requestId: 'r' });
+  assert.deepEqual(refused, { accepted: false, why: 'closing', retryAfterS: 10 });
+  await closing;
+  const store = new SqliteStore(t.dataDir);
+  assert.equal(store.get(id)?.result?.status, 'passed');
+  assert.equal(store.list({ limit: 10 }).items.length, 1);
+  store.close();
+  await t.close();
+});

@@ -70,10 +70,11 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         requestId: request.id,
       });
       if (!admission.accepted) {
-        const [status, error, message] =
-          admission.scope === 'client'
-            ? [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later']
-            : [503, 'unavailable', 'the grading queue is full; retry later'];
+        const [status, error, message] = {
+          client_share: [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
+          full: [503, 'unavailable', 'the grading queue is full; retry later'],
+          closing: [503, 'unavailable', 'the service is shutting down; retry shortly'],
+        }[admission.why] as [number, string, string];
         throw new ApiProblem(status, error, message, [], { 'retry-after': String(admission.retryAfterS) });
       }
       const { id } = admission.submission;
