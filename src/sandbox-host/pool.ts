@@ -31,10 +31,16 @@ const ATTEMPTS = 2;
 /** A worker not ready by then is stuck, not slow: it normally starts in well under a second. */
 const START_TIMEOUT_MS = 30_000;
 
-/** As many workers as there are CPUs, but no more than the memory budget holds. */
+/** Memory this process may use: the machine's, or its container's (cgroup) limit when lower. */
+function usableMemory(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+}
+
+/** As many workers as there are CPUs, but no more than the memory budget (default: half) holds. */
 export function poolSize(budget: { memoryBytes?: number; perWorkerBytes: number; cpus?: number }): number {
   const cpus = budget.cpus ?? availableParallelism();
-  const memory = budget.memoryBytes ?? totalmem() / 2;
+  const memory = budget.memoryBytes ?? usableMemory() / 2;
   return Math.max(1, Math.min(cpus, Math.floor(memory / budget.perWorkerBytes)));
 }
 
