@@ -159,23 +159,22 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
 
   // isolated-vm's `timeout` covers synchronous execution only, and `cpuTime` is a counter: this
   // process keeps its own wall-clock and CPU deadlines, and disposing the isolate ends the run.
-  let client: InspectorClient | null = null;
   const stop = (limit: 'wall' | 'cpu') => {
     if (deadlineHit !== null || isolate.isDisposed) return;
     deadlineHit = limit;
-    if (client === null) {
-      isolate.dispose();
-      return;
-    }
-    // Disposing an isolate that has an inspector session crashes or hangs isolated-vm 5.0.4;
-    // a replay is stopped through the inspector instead, and disposed once it has ended.
-    client.send('Runtime.terminateExecution').catch(() => undefined);
-    client.send('Debugger.resume').catch(() => undefined);
+    isolate.dispose();
   };
-  const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
-  const cpuTimer = setInterval(() => {
-    if (!isolate.isDisposed && isolate.cpuTime > BigInt(job.limits.cpuTimeMs) * 1_000_000n) stop('cpu');
-  }, CPU_POLL_MS);
+  // Disposing, or interrupting from outside, an isolate that has an inspector session crashes
+  // or deadlocks isolated-vm 5.0.4 (seen here). A replay, which ran to its end once already,
+  // is bounded by isolated-vm's own `timeout` on each call instead.
+  const wallTimer = inspect === null ? setTimeout(() => stop('wall'), job.limits.timeoutMs) : undefined;
+  const cpuTimer =
+    inspect === null
+      ? setInterval(() => {
+          if (!isolate.isDisposed && isolate.cpuTime > BigInt(job.limits.cpuTimeMs) * 1_000_000n) stop('cpu');
+        }, CPU_POLL_MS)
+      : undefined;
+  let client: InspectorClient | null = null;
 
   const keepFiles = [SUBMISSION_FILE, job.helpers.filename];
   const thrown = (error: ThrownError): ThrownError => ({ ...error, stack: trimStack(error.stack, keepFiles) });
