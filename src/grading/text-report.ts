@@ -15,7 +15,7 @@ export function describeHolder(h: Holder): string {
     case 'temporary':
       return `${h.name}${at}`;
     case 'new':
-      return `nothing yet: ${h.name}, in ${h.function}${at}`;
+      return `no variable yet: it is ${h.name}, in ${h.function}${h.line === null ? '' : ` at line ${h.line}`}`;
     case 'global':
     case 'module':
       return `the top-level ${h.name}`;
