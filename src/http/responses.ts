@@ -12,6 +12,13 @@ const MEANING: Record<number, string> = {
   503: 'the grading queue is full or the service is shutting down; see Retry-After',
 };
 
+const RETRY_AFTER = { 'Retry-After': { type: 'integer', description: 'seconds to wait before trying again' } };
+
 export function errorResponses(...codes: number[]) {
-  return Object.fromEntries(codes.map((code) => [code, Type.Ref(ApiError, { description: MEANING[code] })]));
+  return Object.fromEntries(
+    codes.map((code) => [
+      code,
+      Type.Ref(ApiError, { description: MEANING[code], ...(code === 429 || code === 503 ? { headers: RETRY_AFTER } : {}) }),
+    ]),
+  );
 }

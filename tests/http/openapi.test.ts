@@ -17,4 +17,6 @@ test('the contract check rejects answers the file does not describe', () => {
     () => assertContract({ status: 400, body: { error: 'x', message: 'y' } }, 'POST', '/v1/submissions'),
     /details/,
   );
+  const refusal = { error: 'unavailable', message: 'full', details: [] };
+  assert.throws(() => assertContract({ status: 503, body: refusal, headers: {} }, 'POST', '/v1/submissions'), /Retry-After/);
 });

@@ -83,12 +83,22 @@ const ajv = new Ajv2020({
 });
 ajv.addSchema(document, 'openapi.json');
 
-/** Fails unless the answer's status is documented for the route and its body matches the schema. */
-export function assertContract(res: { status: number; body: unknown }, method: string, path: string): void {
+/**
+ * Fails unless the answer's status is documented for the route, its body matches the schema, and
+ * it carries the headers documented for it.
+ */
+export function assertContract(
+  res: { status: number; body: unknown; headers?: Record<string, string> },
+  method: string,
+  path: string,
+): void {
   const operation = document.paths[path]?.[method.toLowerCase()];
   assert.ok(operation, `openapi.yaml has no ${method} ${path}`);
   const response = operation.responses[String(res.status)];
   assert.ok(response, `openapi.yaml does not document ${res.status} for ${method} ${path}`);
+  for (const header of Object.keys(response.headers ?? {})) {
+    assert.ok(res.headers?.[header.toLowerCase()] !== undefined, `${method} ${path} ${res.status} lacks the ${header} header`);
+  }
   const schema = JSON.parse(
     JSON.stringify(response.content['application/json'].schema).replaceAll('"#/components/', '"openapi.json#/components/'),
   );

@@ -24,6 +24,8 @@ function preferredWait(prefer: string | undefined): number | null {
   return match ? Number(match[1]) : null;
 }
 
+const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
+
 /** From here on, this request's log lines name the submission too. */
 function tagLog(request: FastifyRequest, reply: FastifyReply, id: string): void {
   request.log = reply.log = request.log.child({ submission_id: id });
@@ -41,8 +43,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         body: Type.Ref(SubmissionRequest),
         headers: PreferHeader,
         response: {
-          201: Type.Ref(Submission, { description: 'graded within the wait' }),
-          202: Type.Ref(SubmissionAccepted, { description: 'queued; poll links.self' }),
+          201: Type.Ref(Submission, { description: 'graded within the wait', headers: LOCATION }),
+          202: Type.Ref(SubmissionAccepted, { description: 'queued; poll links.self', headers: LOCATION }),
           ...errorResponses(400, 401, 404, 413, 415, 429, 503),
         },
       },
