@@ -192,6 +192,14 @@ describe('refusals: every 4xx is JSON naming the field', () => {
   });
 });
 
+describe('auth off', () => {
+  test('without MEMGRADE_TOKENS /v1 is open, and rate-limited per address', async () => {
+    const res = await t.http.get('/v1/assignments').set('authorization', 'Bearer anything').expect(200);
+    assert.equal(res.headers['ratelimit-limit'], '100000');
+    assert.ok(Number(res.headers['ratelimit-remaining']) < 100000);
+  });
+});
+
 describe('operations', () => {
   test('healthz and readyz', async () => {
     const health = await t.http.get('/healthz').expect(200);
