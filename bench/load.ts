@@ -52,6 +52,8 @@ interface Outcome {
   status: string | null;
   expected: string;
   latencyMs: number;
+  /** The engine's own duration_ms: the grading without the wait in the queue. */
+  gradeMs: number | null;
 }
 
 const deadline = Date.now() + budgetMs;
@@ -64,15 +66,22 @@ async function one(i: number): Promise<Outcome> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ assignment: assignment!.manifest.id, code: solution.code, student: `load-${i}`, wait: Number(values.budget) }),
   });
-  const body = (await res.json()) as { id?: string; result?: { status: string } };
+  const body = (await res.json()) as { id?: string; result?: { status: string; duration_ms: number } };
   const outcome = { name: solution.name, expected: solution.expect, accepted: res.status === 201 || res.status === 202 };
-  if (res.status === 201) return { ...outcome, status: body.result!.status, latencyMs: performance.now() - started };
+  if (res.status === 201) {
+    return { ...outcome, status: body.result!.status, gradeMs: body.result!.duration_ms, latencyMs: performance.now() - started };
+  }
   while (outcome.accepted && Date.now() < deadline) {
-    const poll = (await (await fetch(`${base}/v1/submissions/${body.id}`)).json()) as { status: string; result: { status: string } | null };
-    if (poll.status === 'done') return { ...outcome, status: poll.result!.status, latencyMs: performance.now() - started };
+    const poll = (await (await fetch(`${base}/v1/submissions/${body.id}`)).json()) as {
+      status: string;
+      result: { status: string; duration_ms: number } | null;
+    };
+    if (poll.status === 'done') {
+      return { ...outcome, status: poll.result!.status, gradeMs: poll.result!.duration_ms, latencyMs: performance.now() - started };
+    }
     await sleep(200);
   }
-  return { ...outcome, status: null, latencyMs: performance.now() - started };
+  return { ...outcome, status: null, gradeMs: null, latencyMs: performance.now() - started };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -87,6 +96,7 @@ rmSync(dataDir, { recursive: true, force: true });
 const done = outcomes.filter((o) => o.status !== null);
 const latencies = done.map((o) => o.latencyMs).sort((a, b) => a - b);
 const wrong = done.filter((o) => o.status !== o.expected);
+const gradeTimes = done.map((o) => o.gradeMs as number).sort((a, b) => a - b);
 const lines = [
   `memgrade load benchmark: ${count} concurrent submissions of ${assignment.manifest.id} (${solutions.map((s) => s.name).join(', ')})`,
   `machine: ${availableParallelism()} CPUs, load average ${loadavg()[0].toFixed(2)}; pool of ${stats.size} workers (${stats.started} started)`,
@@ -95,7 +105,8 @@ const lines = [
   latencies.length
     ? `latency (submit to result): p50 ${(percentile(latencies, 50) / 1000).toFixed(2)} s, p95 ${(percentile(latencies, 95) / 1000).toFixed(2)} s, max ${(latencies[latencies.length - 1] / 1000).toFixed(2)} s`
     : 'latency: nothing finished',
+  gradeTimes.length ? `grading alone (engine duration_ms): p50 ${(percentile(gradeTimes, 50) / 1000).toFixed(2)} s` : '',
   `workers' peak RSS: ${mib(stats.peakRssBytes)} (highest of any worker)`,
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`${lines.filter((l) => l !== '').join('\n')}\n`);
 process.exitCode = done.length === count && wrong.length === 0 ? 0 : 1;
