@@ -201,6 +201,13 @@ describe('auth off', () => {
 });
 
 describe('operations', () => {
+  test("a caller's sane X-Request-Id is kept, any other replaced", async () => {
+    const kept = await t.http.get('/healthz').set('x-request-id', 'trace-42.a').expect(200);
+    assert.equal(kept.headers['x-request-id'], 'trace-42.a');
+    const replaced = await t.http.get('/healthz').set('x-request-id', 'no spaces or "quotes"').expect(200);
+    assert.match(replaced.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  });
+
   test('healthz and readyz', async () => {
     const health = await t.http.get('/healthz').expect(200);
     assertContract(health, 'GET', '/healthz');

@@ -24,6 +24,13 @@ function preferredWait(prefer: string | undefined): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Why the queue turned a submission away, as an answer. */
+const REFUSALS: Record<'client_share' | 'full' | 'closing', [number, string, string]> = {
+  client_share: [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
+  full: [503, 'unavailable', 'the grading queue is full; retry later'],
+  closing: [503, 'unavailable', 'the service is shutting down; retry shortly'],
+};
+
 const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
 
 /** From here on, this request's log lines name the submission too. */
@@ -72,11 +79,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         requestId: request.id,
       });
       if (!admission.accepted) {
-        const [status, error, message] = {
-          client_share: [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
-          full: [503, 'unavailable', 'the grading queue is full; retry later'],
-          closing: [503, 'unavailable', 'the service is shutting down; retry shortly'],
-        }[admission.why] as [number, string, string];
+        const [status, error, message] = REFUSALS[admission.why];
         throw new ApiProblem(status, error, message, [], { 'retry-after': String(admission.retryAfterS) });
       }
       const { id } = admission.submission;
