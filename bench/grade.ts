@@ -35,6 +35,8 @@ const ASSIGNMENT = process.env.BENCH_ASSIGNMENT ?? 'clinging-onto-memory';
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 /** The bench stops itself past this, whatever it is waiting for. */
 const BUDGET_MS = 170_000;
+/** A bare or Python child process that runs longer than this is killed (and the bench fails). */
+const CHILD_TIMEOUT_MS = 30_000;
 const HUGE_PAGES_ENV = 'glibc.malloc.hugetlb=1';
 const HUGE_RUNS = Math.min(RUNS, 3);
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -139,6 +141,7 @@ function bareInChild(file: string, runs: number, env: NodeJS.ProcessEnv = proces
     encoding: 'utf8',
     env,
     maxBuffer: 1 << 20,
+    timeout: CHILD_TIMEOUT_MS,
   });
   const process_ms = performance.now() - started;
   if (child.status !== 0) throw new Error(`bare pipeline child failed: ${child.stderr}`);
@@ -156,13 +159,16 @@ interface PythonRun {
 }
 
 function pythonAvailable(): string | null {
-  const probe = spawnSync(PYTHON, ['-c', 'import numpy, sys; print(sys.version.split()[0], numpy.__version__)'], { encoding: 'utf8' });
+  const probe = spawnSync(PYTHON, ['-c', 'import numpy, sys; print(sys.version.split()[0], numpy.__version__)'], {
+    encoding: 'utf8',
+    timeout: CHILD_TIMEOUT_MS,
+  });
   return probe.status === 0 ? probe.stdout.trim() : null;
 }
 
 function pythonOnce(): PythonRun {
   const started = performance.now();
-  const child = spawnSync(PYTHON, [PYTHON_SCRIPT], { encoding: 'utf8' });
+  const child = spawnSync(PYTHON, [PYTHON_SCRIPT], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
   const process_ms = performance.now() - started;
   if (child.status !== 0) throw new Error(`python run failed: ${child.stderr}`);
   return { process_ms, ...(JSON.parse(child.stdout) as Omit<PythonRun, 'process_ms'>) };
@@ -190,11 +196,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }, BUDGET_MS).unref();
   const python = pythonAvailable();
-  const out: string[] = [];
-  const say = (s = '') => {
-    out.push(s);
-    process.stdout.write(`${s}\n`);
-  };
+  const say = (s = '') => process.stdout.write(`${s}\n`);
   say(`memgrade bench: ${ASSIGNMENT}, full size, ${RUNS} runs of each, medians (min-max) in ms`);
   say(
     `memgrade ${versions.memgrade}, Node ${versions.node}, V8 ${versions.v8}, isolated-vm ${versions.isolated_vm}; ` +
@@ -295,7 +297,7 @@ async function main(): Promise<void> {
   );
   say('  x Python: against Python\'s process_data(); the two whole-process rows against Python\'s whole process.');
   say(`  GCs forced by the measurement: ${median(origGraded.map((g) => g.result.measurement.gc_count))} per grading, ${ms(median(origMeasure))} ms in all.`);
-  if (python === null) say('  Python: skipped, python3 with NumPy is not installed (pip install numpy, or apt-get install python3-numpy).');
+  if (python === null) say(`  Python: skipped, ${PYTHON} with NumPy was not found (pip install numpy, or apt-get install python3-numpy).`);
   else {
     const p = py[0];
     say(`  Python check: peak ${bytes(p.peak_bytes)} bytes under tracemalloc, result ${p.correct ? 'correct' : 'WRONG'}, check ${ms(median(py.map((x) => x.check_ms)))} ms.`);
