@@ -6,6 +6,7 @@ const MEANING: Record<number, string> = {
   400: 'invalid request: malformed JSON, a field of the wrong type, an unknown field',
   401: 'a bearer token is required (when the server has tokens configured) or is not valid',
   404: 'no such resource',
+  409: 'the submission is not graded yet; see Retry-After',
   413: 'the code (or the whole body) is larger than the assignment accepts',
   415: 'the body is not application/json',
   429: 'too many requests or too many queued submissions for this client; see Retry-After',
@@ -18,7 +19,7 @@ export function errorResponses(...codes: number[]) {
   return Object.fromEntries(
     codes.map((code) => [
       code,
-      Type.Ref(ApiError, { description: MEANING[code], ...(code === 429 || code === 503 ? { headers: RETRY_AFTER } : {}) }),
+      Type.Ref(ApiError, { description: MEANING[code], ...(code === 409 || code === 429 || code === 503 ? { headers: RETRY_AFTER } : {}) }),
     ]),
   );
 }

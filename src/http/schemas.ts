@@ -47,7 +47,10 @@ export const SubmissionStatus = Type.Union([Type.Literal('queued'), Type.Literal
   description: 'done means the result is final (passed, failed or error)',
 });
 
-const Links = Type.Object({ self: Type.String() }, { additionalProperties: false });
+const Links = Type.Object(
+  { self: Type.String(), report: Type.Optional(Type.String({ description: 'the report page, once the submission is done' })) },
+  { additionalProperties: false },
+);
 
 export const SubmissionAccepted = Type.Object(
   { id: Type.String(), status: SubmissionStatus, links: Links },

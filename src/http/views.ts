@@ -14,7 +14,7 @@ function common(s: StoredSubmission) {
     created_at: s.createdAt,
     started_at: s.startedAt,
     finished_at: s.finishedAt,
-    links: { self: submissionPath(s.id) },
+    links: { self: submissionPath(s.id), ...(s.status === 'done' ? { report: `${submissionPath(s.id)}/report` } : {}) },
   };
 }
 

@@ -57,6 +57,31 @@ describe('grading', () => {
   });
 });
 
+describe('report page', () => {
+  test('a done submission links its report, an HTML page with the verdict and the holders', async () => {
+    const res = await post({ assignment: TINY, code: STARTER, wait: 30 }).expect(201);
+    assert.equal(res.body.links.report, `/v1/submissions/${res.body.id}/report`);
+    const page = await t.http.get(res.body.links.report).expect(200);
+    assert.match(page.headers['content-type'], /^text\/html/);
+    assert.match(page.text, /<h1 id="verdict">Not yet: process_data peaked at/);
+    assert.match(page.text, /<svg id="timeline"/);
+    assert.match(page.text, /<table id="holders">/);
+  });
+
+  test('an unknown submission is a 404 and one not graded yet a 409, both JSON', async () => {
+    const missing = await t.http.get('/v1/submissions/nope/report').expect(404);
+    assertContract(missing, 'GET', '/v1/submissions/{id}/report');
+    const queued = await post({ assignment: TINY, code: 'function process_data() { const t = Date.now(); while (Date.now() - t < 400); }' }).expect(202);
+    // Its grading busy-waits 400 ms after the 202, so it cannot be done yet.
+    const early = await t.http.get(`/v1/submissions/${queued.body.id}/report`).expect(409);
+    assertContract(early, 'GET', '/v1/submissions/{id}/report');
+    assert.equal(early.body.error, 'not_ready');
+    assert.equal(early.headers['retry-after'], '1');
+    await finished(t.http, queued.body.id);
+    await t.http.get(`/v1/submissions/${queued.body.id}/report`).expect(200);
+  });
+});
+
 describe('listing', () => {
   test('filters by student and assignment, pages with a cursor, newest first', async () => {
     const ids: string[] = [];

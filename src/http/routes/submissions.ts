@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/grade.js';
+import { htmlReport } from '../../grading/html-report.js';
 import { InvalidCursorError } from '../../store/store.js';
 import type { AppDeps } from '../app.js';
 import { ApiProblem } from '../problems.js';
@@ -109,15 +110,42 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      const found = store.get(request.params.id);
-      if (!found) {
-        throw new ApiProblem(404, 'not_found', `no submission "${request.params.id}"`, [
-          { field: 'path.id', message: 'is not a known submission' },
-        ]);
-      }
-      return submissionView(found);
+      return submissionView(findSubmission(request.params.id));
     },
   );
+
+  app.get<{ Params: IdParams }>(
+    '/submissions/:id/report',
+    {
+      schema: {
+        summary: 'The report page of a graded submission',
+        description: 'One self-contained HTML page (inline SVG and CSS, nothing fetched when viewed): the verdict, live memory over time, what was alive at the peak, who held it, and the steps.',
+        tags: ['submissions'],
+        params: IdParams,
+        response: {
+          200: { description: 'the report page', content: { 'text/html': { schema: { type: 'string' } } } },
+          ...errorResponses(400, 401, 404, 409, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      tagLog(request, reply, request.params.id);
+      const found = findSubmission(request.params.id);
+      const assignment = assignments.get(found.assignment);
+      if (found.result === null || !assignment) {
+        throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is ${found.status}; its report exists once it is done`, [], {
+          'retry-after': '1',
+        });
+      }
+      return reply.type('text/html; charset=utf-8').send(htmlReport(found.result, assignment));
+    },
+  );
+
+  function findSubmission(id: string) {
+    const found = store.get(id);
+    if (!found) throw new ApiProblem(404, 'not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
+    return found;
+  }
 
   app.get<{ Querystring: ListQuery }>(
     '/submissions',
