@@ -110,8 +110,6 @@ export class SandboxPool {
     // A worker that dies while idle (killed from outside, say) is replaced before it is needed;
     // one that never got ready is left for the next job to replace, or a broken install would
     // start processes in a loop.
-    // A send to a child that has just died fails with EPIPE; its exit already settles the job.
-    worker.child.on('error', () => undefined);
     let ready = false;
     worker.ready.then(() => (ready = true), () => undefined);
     worker.child.once('exit', () => {
