@@ -5,13 +5,13 @@
 //   assignment's full-size reference solutions. One sandbox process is reused across runs after
 //   a warm-up grading; a cold one-off (new process, first grading) is reported as well.
 // - Bare: the same helpers.js and the same solution in plain Node (bench/bare-pipeline.ts), no
-//   sandbox, no measurement, in a new node process per run: cold JIT and a clean heap, as the
-//   fresh isolate of every grading has. It is the baseline of every "x bare" ratio. The same
-//   run in this process, JIT warm, is shown beside it.
+//   sandbox, no measurement, in a new node process per run with the sandbox's environment
+//   (SANDBOX_ENV: huge pages for large allocations): cold JIT and a clean heap, as the fresh
+//   isolate of every grading has. It is the baseline of every "x bare" ratio. The same run in
+//   this process (JIT warm, 4 KiB pages) is shown beside it.
 // - Python: the tutorial's holding_onto_memory.py under tracemalloc (bench/python), timed as a
 //   whole process and as the process_data() call alone. Skipped when python3 has no NumPy.
-// - Huge pages: the original graded and run bare again with GLIBC_TUNABLES=glibc.malloc.hugetlb=1
-//   in the child processes' environment, to show what page faults cost.
+// - 4 KiB pages: the original run bare without SANDBOX_ENV, to show what page faults cost.
 //
 // Every figure is a median over BENCH_RUNS runs (default 5). Gradings and bare runs alternate,
 // so that load from other processes on the machine falls on both alike. The whole bench takes
@@ -28,7 +28,7 @@ import { DEFAULT_ASSIGNMENTS_DIR, loadAssignment, type Assignment } from '../src
 import { grade } from '../src/grading/grade.js';
 import type { GradeResult } from '../src/grading/result.js';
 import { versions } from '../src/grading/versions.js';
-import { SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
+import { SANDBOX_ENV, SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
 import { loadBare, type BareRun } from './bare-pipeline.js';
 
 const ASSIGNMENT = process.env.BENCH_ASSIGNMENT ?? 'clinging-onto-memory';
@@ -37,8 +37,7 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
 const BUDGET_MS = 170_000;
 /** A bare or Python child process that runs longer than this is killed (and the bench fails). */
 const CHILD_TIMEOUT_MS = 30_000;
-const HUGE_PAGES_ENV = 'glibc.malloc.hugetlb=1';
-const HUGE_RUNS = Math.min(RUNS, 3);
+const SMALL_PAGE_RUNS = Math.min(RUNS, 3);
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const BARE_SCRIPT = join(BENCH_DIR, 'bare-pipeline.ts');
 const PYTHON_SCRIPT = join(BENCH_DIR, 'python', 'run_original.py');
@@ -104,10 +103,7 @@ class Worker {
     this.sandbox = this.start();
   }
   private start(): SandboxProcess {
-    const sandbox = this.make();
-    // A child that dies between two jobs makes the next send fail; that shows up as its exit.
-    sandbox.child.on('error', () => undefined);
-    return sandbox;
+    return this.make();
   }
   async grade(code: string, what: Assignment = assignment): Promise<Graded> {
     for (let attempt = 0; ; attempt++) {
@@ -135,7 +131,11 @@ function bareInProcess(code: string): BareRun {
 }
 
 /** Bare runs in a new node process, the first of them with nothing warmed up. */
-function bareInChild(file: string, runs: number, env: NodeJS.ProcessEnv = process.env): { process_ms: number; runs: BareRun[] } {
+function bareInChild(
+  file: string,
+  runs: number,
+  env: NodeJS.ProcessEnv = { ...process.env, ...SANDBOX_ENV },
+): { process_ms: number; runs: BareRun[] } {
   const started = performance.now();
   const child = spawnSync(process.execPath, ['--import', 'tsx', BARE_SCRIPT, dir, file, String(runs)], {
     encoding: 'utf8',
@@ -172,20 +172,6 @@ function pythonOnce(): PythonRun {
   const process_ms = performance.now() - started;
   if (child.status !== 0) throw new Error(`python run failed: ${child.stderr}`);
   return { process_ms, ...(JSON.parse(child.stdout) as Omit<PythonRun, 'process_ms'>) };
-}
-
-/** A sandbox process whose environment has `extra` on top of this one's. */
-function sandboxWithEnv(extra: Record<string, string>): SandboxProcess {
-  const saved = Object.fromEntries(Object.keys(extra).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, extra);
-  try {
-    return new SandboxProcess();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }
 
 // ---- the bench -----------------------------------------------------------------------------------
@@ -243,18 +229,11 @@ async function main(): Promise<void> {
   const py: PythonRun[] = [];
   if (python !== null) for (let r = 0; r < RUNS; r++) py.push(pythonOnce());
 
-  // Huge pages: the same grading and bare pipeline with glibc backing large allocations with
-  // transparent huge pages (NumPy asks the kernel for them with madvise on its own).
-  const hugeEnv = { GLIBC_TUNABLES: HUGE_PAGES_ENV };
-  const hugeWorker = new Worker(() => sandboxWithEnv(hugeEnv));
-  await hugeWorker.grade(original.code);
-  const hugeGraded: Graded[] = [];
-  const hugeBare: BareRun[] = [];
-  for (let r = 0; r < HUGE_RUNS; r++) {
-    hugeGraded.push(await hugeWorker.grade(original.code));
-    hugeBare.push(bareInChild(original.file, 1, { ...process.env, ...hugeEnv }).runs[0]);
-  }
-  await hugeWorker.close();
+  // 4 KiB pages: the bare pipeline without the sandbox's environment, as plain node runs it.
+  const smallPageEnv = { ...process.env };
+  for (const key of Object.keys(SANDBOX_ENV)) delete smallPageEnv[key];
+  const smallPageBare: BareRun[] = [];
+  for (let r = 0; r < SMALL_PAGE_RUNS; r++) smallPageBare.push(bareInChild(original.file, 1, smallPageEnv).runs[0]);
 
   // ---- report --------------------------------------------------------------------------------
   const origGraded = graded.get(original.name)!;
@@ -279,7 +258,8 @@ async function main(): Promise<void> {
       [
         row('bare Node: process_data(), new node process per run (baseline)', origBare.map((b) => b.pipeline_ms)),
         row('bare Node: check()', origBare.map((b) => b.check_ms)),
-        row('bare Node: process_data(), warm JIT, in the bench process', bareWarm.map((b) => b.pipeline_ms)),
+        row('bare Node: process_data(), warm JIT, in the bench process (4 KiB pages)', bareWarm.map((b) => b.pipeline_ms)),
+        row(`bare Node: process_data(), new process, 4 KiB pages (${SMALL_PAGE_RUNS} runs)`, smallPageBare.map((b) => b.pipeline_ms)),
         row('bare Node: the whole node process', bareProcess, pyProcess),
         row('grading: grade() wall, warm sandbox process', origWalls),
         row('  process_data in the isolate (steps)', origProcessData),
@@ -305,19 +285,20 @@ async function main(): Promise<void> {
   say();
 
   say('Steps of the original: bare Node (new process per run) against the grader\'s result.steps[].duration_ms');
-  say('(measurement excluded). load_xMb_of_data is new Uint8Array + fill: what touching a fresh 100 MB costs here.');
+  say('(measurement excluded); both with huge pages (SANDBOX_ENV). load_xMb_of_data is new Uint8Array + fill: what');
+  say('touching a fresh 100 MB costs here.');
   say(
     table(
-      ['step', 'bare', 'graded', 'graded/bare', 'huge pages: bare', 'graded'],
+      ['step', 'bare', 'graded', 'graded/bare', 'bare, 4 KiB pages'],
       [...manifest.steps, manifest.entry_point].map((name) => {
         const pick = (runs: BareRun[]) =>
           median(runs.map((b) => (name === manifest.entry_point ? b.pipeline_ms : b.steps.find((s) => s.name === name)?.duration_ms ?? 0)));
         const pickGraded = (gs: Graded[]) => median(gs.map((g) => g.result.steps.find((s) => s.name === name)?.duration_ms ?? 0));
         const b = pick(origBare);
         const g = pickGraded(origGraded);
-        return [name, ms(b), ms(g), ratio(g, b), ms(pick(hugeBare)), ms(pickGraded(hugeGraded))];
+        return [name, ms(b), ms(g), ratio(g, b), ms(pick(smallPageBare))];
       }),
-      ['l', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r'],
     ),
   );
   say();
@@ -349,26 +330,11 @@ async function main(): Promise<void> {
   );
   say();
 
-  const hugeWall = median(hugeGraded.map((g) => g.wall_ms));
-  const hugeBase = median(hugeBare.map((b) => b.pipeline_ms));
-  say(`Huge pages: GLIBC_TUNABLES=${HUGE_PAGES_ENV} in the child processes' environment, ${HUGE_RUNS} runs (NumPy gets huge pages by madvise)`);
-  say(
-    table(
-      ['what', 'median', 'min-max', 'x bare (same env)', 'x Python'],
-      [
-        ['bare Node: process_data()', ms(hugeBase), range(hugeBare.map((b) => b.pipeline_ms)), '1.00x', ratio(hugeBase, pyCall)],
-        ['grading: grade() wall, warm sandbox process', ms(hugeWall), range(hugeGraded.map((g) => g.wall_ms)), ratio(hugeWall, hugeBase), ratio(hugeWall, pyCall)],
-      ],
-      ['l', 'r', 'r', 'r', 'r'],
-    ),
-  );
-  say();
-
-  const restarts = worker.restarts + hugeWorker.restarts;
+  const restarts = worker.restarts;
   if (restarts > 0) {
     say(
-      `Sandbox restarts: ${restarts} (the child process died between gradings, ${worker.restarts} of them in the main ` +
-        'series); each grading it was running was run again in a new, ready process.',
+      `Sandbox restarts: ${restarts} (the child process died between gradings); each grading it was running was ` +
+        'run again in a new, ready process.',
     );
   }
   const targetOk = median(origWalls) <= 1.5 * baseline;

@@ -274,7 +274,11 @@
       state.peakLive = listed;
     }
     state.measureMs += dateNow() - started;
-    if (pauseAt !== null && state.seq === pauseAt.seq && external === pauseAt.external) pauseAtPeak();
+    if (pauseAt !== null && state.seq === pauseAt.seq && external === pauseAt.external) {
+      pauseAtPeak();
+      // The replay has served its purpose: end it here rather than compute the rest.
+      throw REPLAY_DONE;
+    }
     return total;
   };
 
@@ -284,6 +288,7 @@
   // frame, so only the paused inspector can reach it) to learn which tracked allocations the
   // value holds, directly or through up to two levels of data properties.
   const pauseAt = config.pauseAt;
+  const REPLAY_DONE = { __proto__: null };
   const MAX_KEYS_PER_OBJECT = 64;
   const MAX_DEPTH = 2;
   const bufferOf = (value) => {

@@ -13,6 +13,12 @@ const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own timeout to set up, report and tear down. */
 export const DEADLINE_GRACE_MS = 5000;
+/**
+ * Set for every sandbox child: glibc backs large allocations (ArrayBuffers) with transparent
+ * huge pages where the kernel allows it (madvise mode), so touching a fresh 100 MB array costs
+ * a quarter of the page faults, as it does for NumPy. No effect on what is measured.
+ */
+export const SANDBOX_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 /** What V8 prints when it aborts on a heap it cannot grow. */
 const V8_OOM = /out of memory|allocation failed|OOM|heap limit/i;
 
@@ -45,10 +51,7 @@ export class SandboxProcess {
       execArgv: ['--no-node-snapshot', '--import', TSX_LOADER],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
-      // glibc backs large allocations (ArrayBuffers) with transparent huge pages where the
-      // kernel allows it (madvise mode): touching a fresh 100 MB array costs a quarter of the
-      // page faults, as it does for NumPy. No effect on what is measured.
-      env: { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' },
+      env: { ...process.env, ...SANDBOX_ENV },
     });
     // A send to a child that has just died fails with EPIPE; its exit settles the job.
     this.child.on('error', () => undefined);
