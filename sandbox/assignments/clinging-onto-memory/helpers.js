@@ -52,7 +52,8 @@ const wordViews = (data, out) => {
   const offset = byteOffsetOf(data);
   if (offset % 4 !== 0) return null;
   const count = lengthOf(data) >>> 2;
-  return { src: new WordView(bufferOf(data), offset, count), dst: new WordView(bufferOf(out), 0, count), count };
+  const src = new WordView(bufferOf(data), offset, count);
+  return { src, dst: new WordView(bufferOf(out), 0, count), count, unrolled: count - (count % UNROLL) };
 };
 
 // Per-byte a + b of two words (see addScalarBytes): add the low seven bits of each byte, then
@@ -77,10 +78,7 @@ const addScalarBytes = (data, scalar, step) => {
   const v = wordViews(data, out);
   let i = 0;
   if (v !== null) {
-    const src = v.src;
-    const dst = v.dst;
-    const count = v.count;
-    const unrolled = count - (count % UNROLL);
+    const { src, dst, count, unrolled } = v;
     let w = 0;
     for (; w < unrolled; w += 16) {
       let x = src[w];
@@ -165,10 +163,7 @@ function raise_to_power(data, power) {
   const v = wordViews(data, out);
   let i = 0;
   if (v !== null) {
-    const src = v.src;
-    const dst = v.dst;
-    const count = v.count;
-    const unrolled = count - (count % UNROLL);
+    const { src, dst, count, unrolled } = v;
     let w = 0;
     for (; w < unrolled; w += 16) {
       let x = src[w];
@@ -221,10 +216,7 @@ function duplicate_data(data) {
   const v = wordViews(data, out);
   let i = 0;
   if (v !== null) {
-    const src = v.src;
-    const dst = v.dst;
-    const count = v.count;
-    const unrolled = count - (count % UNROLL);
+    const { src, dst, count, unrolled } = v;
     const mask = 0xfefefefe | 0;
     let w = 0;
     for (; w < unrolled; w += 16) {
