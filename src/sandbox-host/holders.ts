@@ -43,7 +43,7 @@ const SCOPE_KINDS: Record<string, HolderKind | undefined> = {
 // `a =>`, `async (a) =>`, `name(a) {` for methods.
 const PARAMS = /^\s*(?:async\s+)?(?:function\s*\*?\s*[\w$]*\s*|[\w$]+\s*)?\(([^)]*)\)|^\s*(?:async\s+)?([\w$]+)\s*=>/;
 
-export function parameterNames(sourceFromFunctionStart: string): string[] {
+function parameterNames(sourceFromFunctionStart: string): string[] {
   const match = PARAMS.exec(sourceFromFunctionStart);
   if (!match) return [];
   const list = match[1] ?? match[2] ?? '';

@@ -45,7 +45,7 @@ function parseCompileError(error: unknown, file: string) {
  * Keeps the error line and the frames of the submission and the assignment's helpers; drops the
  * harness's own frames, which say nothing to a student.
  */
-export function trimStack(stack: string | null, keepFiles: string[]): string | null {
+function trimStack(stack: string | null, keepFiles: string[]): string | null {
   if (stack === null) return null;
   const lines = stack.split('\n');
   const head = lines.filter((line) => !line.startsWith('    at '));

@@ -12,7 +12,7 @@ const TSX_LOADER = import.meta.resolve('tsx');
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own timeout to set up, report and tear down. */
-export const DEADLINE_GRACE_MS = 5000;
+const DEADLINE_GRACE_MS = 5000;
 /**
  * Set for every sandbox child: glibc backs large allocations (ArrayBuffers) with transparent
  * huge pages where the kernel allows it (madvise mode), so touching a fresh 100 MB array costs
