@@ -49,7 +49,9 @@
   const weakMapHas = uncurry(WeakMap.prototype.has);
   const weakMapSet = uncurry(WeakMap.prototype.set);
   const weakMapGet = uncurry(WeakMap.prototype.get);
-  const registry = new FinalizationRegistry(() => {});
+  // cleanupSome reports deaths right after each forced GC; should V8 run the registry's own
+  // cleanup task first, the deaths are recorded all the same.
+  const registry = new FinalizationRegistry((id) => onDeath(id));
   const register = uncurry(FinalizationRegistry.prototype.register);
   const cleanupSome = uncurry(FinalizationRegistry.prototype.cleanupSome);
   const captureStackTrace = Error.captureStackTrace;
