@@ -104,7 +104,7 @@ async function explainPeak(job: SandboxJob, report: IsolateReport): Promise<Peak
       { file: SUBMISSION_FILE, source: job.code, lineOffset: 0 },
     ],
   };
-  const replay = await runOnce({ ...job, limits: { ...job.limits, timeoutMs: budget, cpuTimeMs: budget } }, {}, {
+  const replay = await runOnce({ ...job, limits: { ...job.limits, timeoutMs: budget } }, {}, {
     pauseAt: { seq: report.peak_seq, external: report.peak_external_bytes },
     onPaused: async (client, frames) => {
       try {
