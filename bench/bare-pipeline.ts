@@ -68,7 +68,7 @@ export function loadBare(helpersSource: string, code: string, globals: string[],
 
 /**
  * Script mode, for a bare run in a fresh process (a cold one-off, or another environment):
- *   node --import tsx bench/bare-pipeline.ts ASSIGNMENT_DIR SOLUTION.js [RUNS]
+ *   node bench/bare-pipeline.ts ASSIGNMENT_DIR SOLUTION.js [RUNS]
  * Prints one JSON array of BareRun, the first of which ran with nothing warmed up.
  */
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -24,12 +24,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignment, type Assignment } from '../src/grading/assignments.js';
-import { grade } from '../src/grading/grade.js';
-import type { GradeResult } from '../src/grading/result.js';
-import { versions } from '../src/grading/versions.js';
-import { SANDBOX_ENV, SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
-import { loadBare, type BareRun } from './bare-pipeline.js';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignment, type Assignment } from '../src/grading/assignments.ts';
+import { grade } from '../src/grading/grade.ts';
+import type { GradeResult } from '../src/grading/result.ts';
+import { versions } from '../src/grading/versions.ts';
+import { SANDBOX_ENV, SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
+import { loadBare, type BareRun } from './bare-pipeline.ts';
 
 const ASSIGNMENT = process.env.BENCH_ASSIGNMENT ?? 'clinging-onto-memory';
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -99,7 +99,9 @@ async function gradeOnce(sandbox: SandboxProcess, code: string, what: Assignment
 class Worker {
   sandbox: SandboxProcess;
   restarts = 0;
-  constructor(private readonly make: () => SandboxProcess) {
+  private readonly make: () => SandboxProcess;
+  constructor(make: () => SandboxProcess) {
+    this.make = make;
     this.sandbox = this.start();
   }
   private start(): SandboxProcess {
@@ -137,7 +139,7 @@ function bareInChild(
   env: NodeJS.ProcessEnv = { ...process.env, ...SANDBOX_ENV },
 ): { process_ms: number; runs: BareRun[] } {
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--import', 'tsx', BARE_SCRIPT, dir, file, String(runs)], {
+  const child = spawnSync(process.execPath, [BARE_SCRIPT, dir, file, String(runs)], {
     encoding: 'utf8',
     env,
     maxBuffer: 1 << 20,

@@ -8,10 +8,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { mib } from '../src/grading/format.js';
-import { createLogger } from '../src/log.js';
-import { startService } from '../src/service.js';
+import { loadConfig } from '../src/config.ts';
+import { mib } from '../src/grading/format.ts';
+import { createLogger } from '../src/log.ts';
+import { startService } from '../src/service.ts';
 
 const { values } = parseArgs({
   options: {

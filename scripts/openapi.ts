@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/log.js';
-import { startService } from '../src/service.js';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { startService } from '../src/service.ts';
 
 export const OPENAPI_FILE = new URL('../openapi.yaml', import.meta.url);
 

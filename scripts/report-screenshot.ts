@@ -1,14 +1,14 @@
 // Renders a grading's report page in headless Chromium and saves a screenshot: the picture in
-// the README comes from here. Usage: node --no-node-snapshot --import tsx scripts/report-screenshot.ts FILE OUT.png
+// the README comes from here. Usage: node --no-node-snapshot scripts/report-screenshot.ts FILE OUT.png
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../src/grading/assignments.js';
-import { grade } from '../src/grading/grade.js';
-import { htmlReport } from '../src/grading/html-report.js';
-import { SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
-import { launchChromium } from '../tests/browser.js';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../src/grading/assignments.ts';
+import { grade } from '../src/grading/grade.ts';
+import { htmlReport } from '../src/grading/html-report.ts';
+import { SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
+import { launchChromium } from '../tests/browser.ts';
 
 const [file, out] = process.argv.slice(2);
 if (!file || !out) throw new Error('usage: report-screenshot.ts FILE OUT.png');

@@ -1,7 +1,7 @@
-// Entry point of the grading service: node --no-node-snapshot --import tsx src/main.ts
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './log.js';
-import { startService } from './service.js';
+// Entry point of the grading service: node --no-node-snapshot src/main.ts
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startService } from './service.ts';
 
 let config;
 try {

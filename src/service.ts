@@ -2,14 +2,14 @@
 // stop in. main.ts runs it; the tests and the load benchmark start the very same thing.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { loadAssignments, type Assignment } from './grading/assignments.js';
-import { processLimits } from './grading/grade.js';
-import { buildApp } from './http/app.js';
-import { GradingQueue } from './queue/grading-queue.js';
-import { poolSize, SandboxPool } from './sandbox-host/pool.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { SubmissionStore } from './store/store.js';
+import type { Config } from './config.ts';
+import { loadAssignments, type Assignment } from './grading/assignments.ts';
+import { processLimits } from './grading/grade.ts';
+import { buildApp } from './http/app.ts';
+import { GradingQueue } from './queue/grading-queue.ts';
+import { poolSize, SandboxPool } from './sandbox-host/pool.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import type { SubmissionStore } from './store/store.ts';
 
 export interface Service {
   app: FastifyInstance;

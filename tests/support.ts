@@ -1,10 +1,10 @@
 // Shared by the engine tests: the real assignments plus the test-only ones, graded in a real
 // sandbox child process.
 import { join } from 'node:path';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../src/grading/assignments.js';
-import { grade } from '../src/grading/grade.js';
-import type { GradeResult } from '../src/grading/result.js';
-import { SandboxProcess } from '../src/sandbox-host/sandbox-process.js';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../src/grading/assignments.ts';
+import { grade } from '../src/grading/grade.ts';
+import type { GradeResult } from '../src/grading/result.ts';
+import { SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
 
 export const FIXTURE_ASSIGNMENTS_DIR = join(import.meta.dirname, 'fixtures', 'assignments');
 export const assignments = loadAssignments([DEFAULT_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]);

@@ -49,11 +49,11 @@
   const weakMapHas = uncurry(WeakMap.prototype.has);
   const weakMapSet = uncurry(WeakMap.prototype.set);
   const weakMapGet = uncurry(WeakMap.prototype.get);
-  // cleanupSome reports deaths right after each forced GC; should V8 run the registry's own
-  // cleanup task first, the deaths are recorded all the same.
-  const registry = new FinalizationRegistry((id) => onDeath(id));
-  const register = uncurry(FinalizationRegistry.prototype.register);
-  const cleanupSome = uncurry(FinalizationRegistry.prototype.cleanupSome);
+  // Which tracked buffers a GC freed: V8 13 has no synchronous FinalizationRegistry cleanup
+  // (cleanupSome is gone) and a WeakRef made in the run keeps its target alive until the run
+  // ends, so the host reads this set's live entries through the inspector (see `readLiveness`).
+  const WeakSetCtor = WeakSet;
+  const weakSetAdd = uncurry(WeakSet.prototype.add);
   const captureStackTrace = Error.captureStackTrace;
   const errorToString = uncurry(Error.prototype.toString);
   const stringify = JSON.stringify;
@@ -150,9 +150,10 @@
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
   const LIFETIME_MIN_BYTES = 64 * 1024;
   const MAX_LIFETIMES = 2000;
-  // Allocations listed as live at the peak, at most; smaller ones are summed up by the host.
-  const MAX_LISTED_AT_PEAK = 1000;
-  // Heap the harness itself uses per tracked allocation (record, map entry, registry cell).
+  // Allocations of at least SITE_MIN_BYTES get a record of their own while fewer than this many
+  // are live; the rest are counted in bytes only, so that the liveness read stays small.
+  const MAX_TRACKED_LIVE = 1000;
+  // Heap the harness itself uses per tracked allocation (record, map entry, set entry).
   // It counts towards the bound on growth, so that the bound stays an upper bound.
   const BOOKKEEPING_BYTES = 256;
 
@@ -176,11 +177,15 @@
     measureMs: 0,
     startedAt: 0,
     trackedLiveBytes: 0,
+    untrackedBytes: 0,
+    livenessReads: 0,
+    livenessFailures: 0,
     capHit: false,
     capRequestBytes: 0,
   };
   const live = new MapCtor();
   const seen = new WeakMapCtor();
+  const liveSet = new WeakSetCtor();
   const timeline = [];
   const allocations = [];
   const stepStack = [];
@@ -203,38 +208,83 @@
 
   const currentStep = () => (stepStack.length > 0 ? stepStack[stepStack.length - 1] : entryName);
 
-  let deaths = 0;
-  const onDeath = (id) => {
-    const rec = mapGet(live, id);
-    if (rec === undefined) return;
-    deaths++;
-    mapDelete(live, id);
+  const died = (rec) => {
+    mapDelete(live, rec.id);
     state.trackedLiveBytes -= rec.bytes;
     rec.died_seq = state.seq + 1;
   };
 
   const tolerance = () => mathMax(MIN_TOLERANCE, state.peak * TOLERANCE_FRACTION);
 
-  // The records of buffers that died in a GC become garbage only once the GC has reported
-  // them; a second GC then frees them, so the harness's bookkeeping is not counted as the
-  // submission's heap.
+  // ---- liveness ----------------------------------------------------------------------------
+  // After a GC, the host reads the live entries of `liveSet` through the inspector while the
+  // isolate is paused in `pauseForLiveness`, and hands them to `markLive`; every record not
+  // among them has died. Entries are read through own data properties only: the entries array
+  // is made in this realm, where the submission may have planted getters on Object.prototype.
+  let liveNow = null;
+  const markLive = (entries) => {
+    const alive = new MapCtor();
+    const count = getOwnPropertyDescriptor(entries, 'length').value;
+    for (let i = 0; i < count; i++) {
+      const entry = getOwnPropertyDescriptor(entries, StringCtor(i));
+      const value = entry === undefined ? undefined : entry.value;
+      const holder = value !== null && typeof value === 'object' ? getOwnPropertyDescriptor(value, 'value') : undefined;
+      const buffer = holder === undefined ? value : holder.value;
+      const id = buffer !== null && typeof buffer === 'object' ? weakMapGet(seen, buffer) : undefined;
+      if (id) mapSet(alive, id, true);
+    }
+    liveNow = alive;
+    return count;
+  };
+  const pauseForLiveness = () => {
+    const memgradeLiveSet = liveSet;
+    const memgradeMarkLive = markLive;
+    debugger;
+    return memgradeLiveSet !== memgradeMarkLive;
+  };
+  // Whether a tracked buffer can have died since the last read: only if the ArrayBuffer bytes
+  // the isolate holds fall short of the tracked ones, or if untracked buffers (whose liveness
+  // is not followed) could hide the difference.
+  const deathsPossible = (external) =>
+    live.size > 0 && (external < state.trackedLiveBytes || state.untrackedBytes > 0);
+  // Returns how many tracked buffers died; -1 when the host did not answer (the records then stay).
+  const readLiveness = () => {
+    liveNow = null;
+    state.livenessReads++;
+    pauseForLiveness();
+    const alive = liveNow;
+    liveNow = null;
+    if (alive === null) {
+      state.livenessFailures++;
+      return -1;
+    }
+    const gone = [];
+    mapForEach(live, (rec, id) => {
+      if (mapGet(alive, id) !== true) push(gone, rec);
+    });
+    for (let i = 0; i < gone.length; i++) died(gone[i]);
+    return gone.length;
+  };
+
+  // A full GC; if tracked buffers died, their records are dropped and a second GC frees them,
+  // so that the harness's bookkeeping is not counted as the submission's heap.
   const collect = () => {
-    deaths = 0;
     gc();
     state.gcCount++;
-    cleanupSome(registry, onDeath);
-    if (deaths > 0) {
+    let stats = hostStats();
+    if (deathsPossible(stats[0] - state.baselineExternal) && readLiveness() > 0) {
       gc();
       state.gcCount++;
+      stats = hostStats();
     }
+    return stats;
   };
 
   // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
   // live JS heap, relative to the baseline taken just before the entry point was called.
   const sample = (reason) => {
     const started = dateNow();
-    collect();
-    const stats = hostStats();
+    const stats = collect();
     const external = stats[0] - state.baselineExternal;
     const heap = stats[1] - state.baselineHeap;
     const total = external + heap;
@@ -270,9 +320,7 @@
       state.peakSeq = state.seq;
       state.peakStep = step;
       const listed = [];
-      mapForEach(live, (rec) => {
-        if (rec.site !== null && listed.length < MAX_LISTED_AT_PEAK) push(listed, rec);
-      });
+      mapForEach(live, (rec) => push(listed, rec));
       state.peakLive = listed;
     }
     state.measureMs += dateNow() - started;
@@ -358,11 +406,19 @@
       return;
     }
     const bytes = arrayBufferByteLength(buffer);
+    const step = currentStep();
+    mapGet(stepStats, step).allocated_bytes += bytes;
+    state.allocatedSinceExact += bytes;
+    if (bytes < SITE_MIN_BYTES || live.size >= MAX_TRACKED_LIVE) {
+      weakMapSet(seen, buffer, 0);
+      state.untrackedBytes += bytes;
+      maybeSample();
+      return;
+    }
     const id = ++state.nextId;
     weakMapSet(seen, buffer, id);
-    register(registry, buffer, id);
-    const step = currentStep();
-    const site = bytes >= SITE_MIN_BYTES ? captureSite(above) : null;
+    weakSetAdd(liveSet, buffer);
+    const site = captureSite(above);
     const rec = {
       __proto__: null,
       id,
@@ -378,8 +434,7 @@
     mapSet(live, id, rec);
     if (bytes >= LIFETIME_MIN_BYTES && allocations.length < MAX_LIFETIMES) push(allocations, rec);
     state.trackedLiveBytes += bytes;
-    mapGet(stepStats, step).allocated_bytes += bytes;
-    state.allocatedSinceExact += bytes + BOOKKEEPING_BYTES;
+    state.allocatedSinceExact += BOOKKEEPING_BYTES;
     maybeSample();
   };
 
@@ -466,6 +521,7 @@
     const desc = getOwnPropertyDescriptor(proto, key);
     if (desc === undefined || typeof desc.value !== 'function') return;
     const native = desc.value;
+    const detaches = !isView && (key === 'transfer' || key === 'transferToFixedLength');
     const tracked = {
       [key](...args) {
         let made;
@@ -477,6 +533,11 @@
         }
         if (isView) trackView(made, tracked);
         else if (isArrayBuffer(made)) track(made, tracked);
+        // A transfer moves the memory: the detached source holds none of it any more.
+        if (detaches) {
+          const rec = mapGet(live, weakMapGet(seen, this));
+          if (rec !== undefined) died(rec);
+        }
         return made;
       },
     }[key];
@@ -618,6 +679,8 @@
       ',"cap_hit":' + (state.capHit ? 'true' : 'false') +
       ',"cap_request_bytes":' + num(state.capRequestBytes) +
       ',"gc_count":' + num(state.gcCount) +
+      ',"liveness_reads":' + num(state.livenessReads) +
+      ',"liveness_failures":' + num(state.livenessFailures) +
       ',"tolerance_bytes":' + num(tolerance()) +
       ',"measure_ms":' + num(state.measureMs) +
       ',"run_ms":' + num(dateNow() - state.startedAt) +
@@ -628,6 +691,9 @@
   };
 
   const begin = () => {
+    // The inspector builds what it needs on its first read: done before the baseline, so that
+    // it is not counted as the submission's.
+    readLiveness();
     collect();
     const stats = hostStats();
     state.baselineExternal = stats[0];

@@ -2,14 +2,14 @@
 // Exit code 0 passed, 1 failed, 2 error (of the submission or of the command line).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { assignmentDirs } from '../config.js';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.js';
-import { grade } from '../grading/grade.js';
-import { htmlReport } from '../grading/html-report.js';
-import type { GradeResult } from '../grading/result.js';
-import type { Assignment } from '../grading/assignments.js';
-import { textReport } from '../grading/text-report.js';
-import { SandboxProcess } from '../sandbox-host/sandbox-process.js';
+import { assignmentDirs } from '../config.ts';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.ts';
+import { grade } from '../grading/grade.ts';
+import { htmlReport } from '../grading/html-report.ts';
+import type { GradeResult } from '../grading/result.ts';
+import type { Assignment } from '../grading/assignments.ts';
+import { textReport } from '../grading/text-report.ts';
+import { SandboxProcess } from '../sandbox-host/sandbox-process.ts';
 
 const USAGE = `usage: memgrade grade FILE [--assignment ID] [--format json|text|html]
 

@@ -1,10 +1,10 @@
 // Turns the holders found at the peak into what a student reads: who holds each allocation,
 // a hint where the holder is in the submission, and the budget in the exercise's own unit.
-import { SUBMISSION_FILE } from '../sandbox-host/constants.js';
-import type { AllocationRecord, HolderRecord, IsolateReport, PeakHolders } from '../sandbox-host/types.js';
-import type { Assignment } from './assignments.js';
-import { mib } from './format.js';
-import type { GradeResult, LiveAllocation } from './result.js';
+import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
+import type { AllocationRecord, HolderRecord, IsolateReport, PeakHolders } from '../sandbox-host/types.ts';
+import type { Assignment } from './assignments.ts';
+import { mib } from './format.ts';
+import type { GradeResult, LiveAllocation } from './result.ts';
 
 /** The last line of the submission that mentions `name`: where it was last read. */
 function lastMention(code: string, name: string): number | null {

@@ -1,14 +1,14 @@
 // Grading orchestration: turns an assignment and a submission into a sandbox job, runs it on
 // whatever runner it is given (one child process, or a pool), and draws the verdict.
 import type { Static } from '@sinclair/typebox';
-import { SUBMISSION_FILE } from '../sandbox-host/constants.js';
-import type { ProcessLimits } from '../sandbox-host/sandbox-process.js';
-import type { IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.js';
-import type { Assignment } from './assignments.js';
-import { explain } from './explain.js';
-import { mib } from './format.js';
-import type { GradeReason, GradeResult, GradeStatus, SubmissionError } from './result.js';
-import { versions } from './versions.js';
+import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
+import type { ProcessLimits } from '../sandbox-host/sandbox-process.ts';
+import type { IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
+import type { Assignment } from './assignments.ts';
+import { explain } from './explain.ts';
+import { mib } from './format.ts';
+import type { GradeReason, GradeResult, GradeStatus, SubmissionError } from './result.ts';
+import { versions } from './versions.ts';
 
 export interface SandboxRunner {
   run(job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome>;

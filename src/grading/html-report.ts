@@ -1,9 +1,9 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing
 // fetched at view time) that a student can open from disk or from the API.
-import type { Assignment } from './assignments.js';
-import { mib } from './format.js';
-import type { GradeResult } from './result.js';
-import { describeHolder } from './text-report.js';
+import type { Assignment } from './assignments.ts';
+import { mib } from './format.ts';
+import type { GradeResult } from './result.ts';
+import { describeHolder } from './text-report.ts';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const OTHER_COLOUR = '#bab0ac';

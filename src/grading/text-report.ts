@@ -1,8 +1,8 @@
 // The plain-text report, modelled on pytest-memray's failure report: the verdict, then the
 // allocations alive at the peak, largest first, then the per-step table.
-import type { Assignment } from './assignments.js';
-import { mib } from './format.js';
-import type { GradeResult, Holder } from './result.js';
+import type { Assignment } from './assignments.ts';
+import { mib } from './format.ts';
+import type { GradeResult, Holder } from './result.ts';
 
 const table = (rows: string[][]): string[] => {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Static } from '@sinclair/typebox';
-import type { Versions } from './result.js';
+import type { Versions } from './result.ts';
 
 const require = createRequire(import.meta.url);
 const versionOf = (pkg: string) => (require(pkg) as { version: string }).version;

@@ -3,7 +3,7 @@
 // follow a token wherever it connects from.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiProblem } from './problems.js';
+import { ApiProblem } from './problems.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

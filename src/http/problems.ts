@@ -1,20 +1,23 @@
 // Every failed request answers the same JSON shape, { error, message, details }, whichever layer
 // refused it: schema validation, Fastify's body parsing, the rate limiter, or a route.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { ApiError } from './schemas.js';
+import type { ApiError } from './schemas.ts';
 
 type Detail = ApiError['details'][number];
 
 /** A refusal a route decided on; the error handler turns it into the answer. */
 export class ApiProblem extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly error: string,
-    message: string,
-    readonly details: Detail[] = [],
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly details: Detail[];
+  readonly headers: Record<string, string>;
+
+  constructor(statusCode: number, error: string, message: string, details: Detail[] = [], headers: Record<string, string> = {}) {
     super(message);
+    this.statusCode = statusCode;
+    this.error = error;
+    this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -1,6 +1,6 @@
 // The documented error answers of a route, all of one shape.
 import { Type } from '@sinclair/typebox';
-import { ApiError } from './schemas.js';
+import { ApiError } from './schemas.ts';
 
 const MEANING: Record<number, string> = {
   400: 'invalid request: malformed JSON, a field of the wrong type, an unknown field',

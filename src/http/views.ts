@@ -1,7 +1,7 @@
 // How stored records and assignments look on the wire.
-import type { Assignment } from '../grading/assignments.js';
-import type { StoredSubmission } from '../store/store.js';
-import type { AssignmentView, Submission, SubmissionSummary } from './schemas.js';
+import type { Assignment } from '../grading/assignments.ts';
+import type { StoredSubmission } from '../store/store.ts';
+import type { AssignmentView, Submission, SubmissionSummary } from './schemas.ts';
 
 export const submissionPath = (id: string) => `/v1/submissions/${encodeURIComponent(id)}`;
 

@@ -2,11 +2,11 @@
 // copy: a submission is written before it is admitted and keeps its place across restarts; this
 // module only decides what runs next, how much may wait, and who is waiting for what.
 import type { Logger } from 'pino';
-import type { Assignment } from '../grading/assignments.js';
-import { grade, verdict } from '../grading/grade.js';
-import type { GradeResult } from '../grading/result.js';
-import type { SandboxPool } from '../sandbox-host/pool.js';
-import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.js';
+import type { Assignment } from '../grading/assignments.ts';
+import { grade, verdict } from '../grading/grade.ts';
+import type { GradeResult } from '../grading/result.ts';
+import type { SandboxPool } from '../sandbox-host/pool.ts';
+import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.ts';
 
 export interface QueueLimits {
   /** Submissions queued or running at once, for everyone. */
@@ -47,13 +47,19 @@ export class GradingQueue {
   private closing = false;
   private averageMs = FIRST_ESTIMATE_MS;
 
-  constructor(
-    private readonly store: SubmissionStore,
-    private readonly pool: SandboxPool,
-    private readonly assignments: Map<string, Assignment>,
-    private readonly limits: QueueLimits,
-    private readonly log: Logger,
-  ) {}
+  private readonly store: SubmissionStore;
+  private readonly pool: SandboxPool;
+  private readonly assignments: Map<string, Assignment>;
+  private readonly limits: QueueLimits;
+  private readonly log: Logger;
+
+  constructor(store: SubmissionStore, pool: SandboxPool, assignments: Map<string, Assignment>, limits: QueueLimits, log: Logger) {
+    this.store = store;
+    this.pool = pool;
+    this.assignments = assignments;
+    this.limits = limits;
+    this.log = log;
+  }
 
   /** Takes back what a previous run left queued or running, and starts grading it. */
   start(): number {

@@ -2,8 +2,8 @@
 // New peaks are written straight to stdout with a blocking write, so the parent still knows
 // the peak so far if V8 aborts this process in the middle of a run.
 import { writeSync } from 'node:fs';
-import { runInIsolate } from './isolate-run.js';
-import type { ChildMessage, ParentMessage } from './protocol.js';
+import { runInIsolate } from './isolate-run.ts';
+import type { ChildMessage, ParentMessage } from './protocol.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
 

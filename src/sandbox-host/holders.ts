@@ -2,8 +2,8 @@
 // paused at the peak sample. Every frame's scopes are listed, and every object found in them
 // is handed to the harness's `memgradeFindHeld`, which answers which tracked allocations it
 // holds (directly, or through data properties).
-import type { InspectorClient } from './inspector.js';
-import type { HolderKind, HolderRecord } from './types.js';
+import type { InspectorClient } from './inspector.ts';
+import type { HolderKind, HolderRecord } from './types.ts';
 
 interface RemoteObject {
   type: string;
@@ -24,7 +24,7 @@ export interface CallFrame {
   location: Location;
   scopeChain: Scope[];
 }
-interface PropertyDescriptor {
+export interface PropertyDescriptor {
   name: string;
   value?: RemoteObject;
 }

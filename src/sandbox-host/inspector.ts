@@ -18,7 +18,10 @@ export class InspectorClient {
   private nudge: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(private readonly session: ivmModule.InspectorSession) {
+  private readonly session: ivmModule.InspectorSession;
+
+  constructor(session: ivmModule.InspectorSession) {
+    this.session = session;
     session.onResponse = (callId, message) => {
       const waiting = this.pending.get(callId);
       if (!waiting) return;

@@ -4,15 +4,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import type ivmModule from 'isolated-vm';
-import { SUBMISSION_FILE } from './constants.js';
-import { readHolders, type CallFrame, type PausedState, type RunScripts } from './holders.js';
-import { InspectorClient } from './inspector.js';
-import type { HolderRecord, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.js';
+import { SUBMISSION_FILE } from './constants.ts';
+import { readHolders, type CallFrame, type PausedState, type RunScripts } from './holders.ts';
+import { InspectorClient } from './inspector.ts';
+import { readLiveness } from './liveness.ts';
+import type { HolderRecord, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
 
-// Both flags must be set before the first isolate exists: `gc()` for exact samples, and
-// FinalizationRegistry.prototype.cleanupSome to learn synchronously which buffers a GC freed.
+// Set before the first isolate exists: `gc()` for exact samples.
 v8.setFlagsFromString('--expose-gc');
-v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
 // Freed ArrayBuffers leave the external-memory count when the sweeper finishes; a concurrent
 // sweeper may still be running when the sample is read, and the figure would depend on timing.
 v8.setFlagsFromString('--no-concurrent-array-buffer-sweeping');
@@ -137,7 +136,8 @@ async function explainPeak(job: SandboxJob, report: IsolateReport): Promise<Peak
 }
 
 async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null): Promise<Measured> {
-  const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb, inspector: inspect !== null });
+  // Every run has the inspector on: the harness learns through it which buffers a GC freed.
+  const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb, inspector: true });
   let baseline: { external: number; heap: number } | null = null;
   let peak: PeakSoFar | null = null;
   let deadlineHit: 'wall' | 'cpu' | null = null;
@@ -160,36 +160,33 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
     return [external, heap];
   });
 
+  let client: InspectorClient | null = null;
   // isolated-vm's `timeout` covers synchronous execution only, and `cpuTime` is a counter: this
   // process keeps its own wall-clock and CPU deadlines, and disposing the isolate ends the run.
+  // The inspector session goes first: disposing an isolate that still has one leaves a thread
+  // of isolated-vm 7.0.1 stuck, and the process can no longer exit (seen here).
   const stop = (limit: 'wall' | 'cpu') => {
     if (deadlineHit !== null || isolate.isDisposed) return;
     deadlineHit = limit;
+    client?.disconnect();
     isolate.dispose();
   };
-  // Disposing, or interrupting from outside, an isolate that has an inspector session crashes
-  // or deadlocks isolated-vm 5.0.4 (seen here). A replay, which ran to its end once already,
-  // is bounded by isolated-vm's own `timeout` on each call instead.
-  const wallTimer = inspect === null ? setTimeout(() => stop('wall'), job.limits.timeoutMs) : undefined;
+  const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
   // CPU time is this process's: a sandbox process runs one isolate at a time and is otherwise
   // idle. isolated-vm's own `cpuTime` is not read: reading it while the isolate runs perturbs
   // V8's heap (one grading in about thirty came out 80 KB higher, seen here).
   const cpuAtStart = process.cpuUsage();
-  const cpuTimer =
-    inspect === null
-      ? setInterval(() => {
-          const used = process.cpuUsage(cpuAtStart);
-          if ((used.user + used.system) / 1000 > job.limits.cpuTimeMs) stop('cpu');
-        }, CPU_POLL_MS)
-      : undefined;
-  let client: InspectorClient | null = null;
+  const cpuTimer = setInterval(() => {
+    const used = process.cpuUsage(cpuAtStart);
+    if ((used.user + used.system) / 1000 > job.limits.cpuTimeMs) stop('cpu');
+  }, CPU_POLL_MS);
 
   const keepFiles = [SUBMISSION_FILE, job.helpers.filename];
   const thrown = (error: ThrownError): ThrownError => ({ ...error, stack: trimStack(error.stack, keepFiles) });
 
   try {
-    const context = await isolate.createContext({ inspector: inspect !== null });
-    if (inspect !== null) client = await attachInspector(isolate, inspect);
+    const context = await isolate.createContext({ inspector: true });
+    client = await attachInspector(isolate, inspect);
     const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
       reference: true,
     });
@@ -230,15 +227,32 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
 }
 
 /**
- * Turns the debugger on and answers its pauses: the harness's peak pause is read, any other
- * (a `debugger` statement of the submission) is resumed at once.
+ * Turns the debugger on and answers its pauses: the harness's liveness pauses and, on a replay,
+ * its peak pause are served; any other (a `debugger` statement of the submission) is resumed
+ * at once.
  */
-async function attachInspector(isolate: ivmModule.Isolate, inspect: Inspect): Promise<InspectorClient> {
+async function attachInspector(isolate: ivmModule.Isolate, inspect: Inspect | null): Promise<InspectorClient> {
   const client = new InspectorClient(isolate.createInspectorSession());
+  const harnessScripts = new Map<string, boolean>();
+  const inHarness = async (frame: CallFrame | undefined) => {
+    if (frame === undefined) return false;
+    const { scriptId } = frame.location;
+    if (!harnessScripts.has(scriptId)) {
+      const { scriptSource } = await client.send<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId });
+      harnessScripts.set(scriptId, scriptSource === PRELUDE_SOURCE);
+    }
+    return harnessScripts.get(scriptId) === true;
+  };
   client.on('Debugger.paused', (params) => {
     const frames = (params as { callFrames: CallFrame[] }).callFrames;
-    const read = frames[0]?.functionName === 'pauseAtPeak' ? inspect.onPaused(client, frames) : Promise.resolve();
-    read.finally(() => client.send('Debugger.resume').catch(() => undefined));
+    const serve = async () => {
+      if (!(await inHarness(frames[0]))) return;
+      if (frames[0].functionName === 'pauseForLiveness') await readLiveness(client, frames[0]);
+      else if (frames[0].functionName === 'pauseAtPeak' && inspect !== null) await inspect.onPaused(client, frames);
+    };
+    serve()
+      .catch(() => undefined)
+      .finally(() => client.send('Debugger.resume').catch(() => undefined));
   });
   await client.send('Debugger.enable');
   return client;

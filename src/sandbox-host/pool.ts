@@ -3,8 +3,8 @@
 // dies; a job whose worker died under it gets one more try in a freshly started worker, because
 // a killed or crashed process says nothing certain about the submission.
 import { availableParallelism, totalmem } from 'node:os';
-import { SandboxProcess, type ProcessLimits } from './sandbox-process.js';
-import type { RunOutcome, SandboxJob } from './types.js';
+import { SandboxProcess, type ProcessLimits } from './sandbox-process.ts';
+import type { RunOutcome, SandboxJob } from './types.ts';
 
 export interface PoolOptions {
   size: number;
@@ -58,7 +58,10 @@ export class SandboxPool {
   private retiredPeakRss = 0;
   private started = 0;
 
-  constructor(private readonly options: PoolOptions) {
+  private readonly options: PoolOptions;
+
+  constructor(options: PoolOptions) {
+    this.options = options;
     for (let i = 0; i < options.size; i++) this.slots.push({ worker: this.spawn(), busy: false });
   }
 

@@ -4,11 +4,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ChildMessage, ParentMessage } from './protocol.js';
-import type { PeakSoFar, RunOutcome, SandboxJob } from './types.js';
+import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
 const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
-const TSX_LOADER = import.meta.resolve('tsx');
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own timeout to set up, report and tear down. */
@@ -48,7 +47,7 @@ export class SandboxProcess {
 
   constructor() {
     this.child = fork(CHILD_MAIN, [], {
-      execArgv: ['--no-node-snapshot', '--import', TSX_LOADER],
+      execArgv: ['--no-node-snapshot'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
       env: { ...process.env, ...SANDBOX_ENV },

@@ -95,6 +95,9 @@ export interface IsolateReport {
   cap_hit: boolean;
   cap_request_bytes: number;
   gc_count: number;
+  /** Pauses in which the host read which tracked buffers are alive, and those it did not answer. */
+  liveness_reads: number;
+  liveness_failures: number;
   /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
   tolerance_bytes: number;
   measure_ms: number;

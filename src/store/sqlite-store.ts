@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { GradeResult } from '../grading/result.js';
+import { DatabaseSync } from 'node:sqlite';
+import type { GradeResult } from '../grading/result.ts';
 import {
   InvalidCursorError,
   type ListQuery,
@@ -13,7 +13,7 @@ import {
   type StoredSubmission,
   type SubmissionStatus,
   type SubmissionStore,
-} from './store.js';
+} from './store.ts';
 
 export const DATABASE_FILE = 'memgrade.sqlite';
 
@@ -80,20 +80,31 @@ function decodeCursor(cursor: string): number {
 const now = () => new Date().toISOString();
 
 export class SqliteStore implements SubmissionStore {
-  private readonly db: Database.Database;
+  private readonly db: DatabaseSync;
 
   /** Opens (creating if needed) the database in `dataDir`; ':memory:' gives a throw-away one. */
   constructor(dataDir: string) {
     if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    this.db.transaction(() => {
+    this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE));
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as { user_version: number };
+    this.transaction(() => {
       for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
-      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
-    })();
+      this.db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    });
+  }
+
+  /** Runs `work` in one IMMEDIATE transaction: all of it is stored, or none. */
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = work();
+      this.db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   insert(submission: NewSubmission): StoredSubmission {
@@ -110,17 +121,17 @@ export class SqliteStore implements SubmissionStore {
         submission.requestId,
         submission.code,
         now(),
-      ) as Row;
+      ) as unknown as Row;
     return fromRow(row);
   }
 
   get(id: string): StoredSubmission | null {
-    const row = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE id = ?`).get(id) as unknown as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
   code(id: string): string | null {
-    const row = this.db.prepare('SELECT code FROM submissions WHERE id = ?').get(id) as { code: string } | undefined;
+    const row = this.db.prepare('SELECT code FROM submissions WHERE id = ?').get(id) as unknown as { code: string } | undefined;
     return row ? row.code : null;
   }
 
@@ -144,7 +155,7 @@ export class SqliteStore implements SubmissionStore {
         `SELECT ${COLUMNS} FROM submissions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY seq DESC LIMIT ?`,
       )
-      .all(...params, query.limit + 1) as Row[];
+      .all(...params, query.limit + 1) as unknown as Row[];
     const more = rows.length > query.limit;
     const page = rows.slice(0, query.limit);
     return { items: page.map(fromRow), next: more ? encodeCursor(page[page.length - 1].seq) : null };
@@ -165,16 +176,16 @@ export class SqliteStore implements SubmissionStore {
   }
 
   recover(): StoredSubmission[] {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       this.db.prepare(`UPDATE submissions SET status = 'queued', started_at = NULL WHERE status = 'running'`).run();
-      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE status = 'queued' ORDER BY seq`).all() as Row[];
+      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE status = 'queued' ORDER BY seq`).all() as unknown as Row[];
       return rows.map(fromRow);
-    })();
+    });
   }
 
   ping(): boolean {
     try {
-      return this.db.open && this.db.prepare('SELECT 1 AS one').get() !== undefined;
+      return this.db.isOpen && this.db.prepare('SELECT 1 AS one').get() !== undefined;
     } catch {
       return false;
     }

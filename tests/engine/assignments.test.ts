@@ -4,8 +4,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../../src/grading/assignments.js';
-import { assignment, FIXTURE_ASSIGNMENTS_DIR, Grader } from '../support.js';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../../src/grading/assignments.ts';
+import { assignment, FIXTURE_ASSIGNMENTS_DIR, Grader } from '../support.ts';
 
 const grader = new Grader();
 after(() => grader.close());

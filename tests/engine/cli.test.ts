@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
-import { GradeResult } from '../../src/grading/result.js';
-import { assignment, FIXTURE_ASSIGNMENTS_DIR } from '../support.js';
+import { GradeResult } from '../../src/grading/result.ts';
+import { assignment, FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memgrade');
 const tiny = assignment('tiny-sum');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { assignment, Grader } from '../support.js';
+import { assignment, Grader } from '../support.ts';
 
 const ID = 'clinging-onto-memory';
 const MiB = 1024 * 1024;

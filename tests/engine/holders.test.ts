@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { grade } from '../../src/grading/grade.js';
-import type { GradeResult } from '../../src/grading/result.js';
-import { SandboxProcess } from '../../src/sandbox-host/sandbox-process.js';
-import { assignment, Grader } from '../support.js';
+import { grade } from '../../src/grading/grade.ts';
+import type { GradeResult } from '../../src/grading/result.ts';
+import { SandboxProcess } from '../../src/sandbox-host/sandbox-process.ts';
+import { assignment, Grader } from '../support.ts';
 
 const grader = new Grader();
 after(() => grader.close());

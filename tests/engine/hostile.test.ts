@@ -2,7 +2,7 @@
 // works. Uses the small test-only assignment, whose limits are tight (64 MB cap, 3 s).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Grader } from '../support.js';
+import { Grader } from '../support.ts';
 
 const ID = 'tiny-sum';
 const FIXED = 'function process_data() { let d = load(SIZE); d = double_it(d); return double_it(d); }';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { DEFAULT_ASSIGNMENTS_DIR } from '../../src/grading/assignments.js';
-import { poolSize } from '../../src/sandbox-host/pool.js';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { DEFAULT_ASSIGNMENTS_DIR } from '../../src/grading/assignments.ts';
+import { poolSize } from '../../src/sandbox-host/pool.ts';
 
 const GiB = 1024 ** 3;
 
@@ -42,7 +42,7 @@ test('a bad value is refused with the variable named', () => {
 });
 
 test('the service does not start on a bad value, and says why', () => {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const run = spawnSync(process.execPath, ['src/main.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { PATH: process.env.PATH, PORT: '99999' },
     encoding: 'utf8',

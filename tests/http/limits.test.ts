@@ -2,7 +2,7 @@
 // work arrives than the service takes, and after.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertContract, PASSING, slowPassing, startTestService, TINY, until, type TestService } from './support.js';
+import { assertContract, PASSING, slowPassing, startTestService, TINY, until, type TestService } from './support.ts';
 
 const ALPHA = 'alpha-token-4d1f0c9e';
 const BETA = 'beta-token-8a7b6c5d';

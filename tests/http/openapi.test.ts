@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { OPENAPI_FILE, openapiYaml } from '../../scripts/openapi.js';
-import { assertContract } from './support.js';
+import { OPENAPI_FILE, openapiYaml } from '../../scripts/openapi.ts';
+import { assertContract } from './support.ts';
 
 test('the committed openapi.yaml equals what npm run openapi generates', async () => {
   assert.equal(readFileSync(OPENAPI_FILE, 'utf8'), await openapiYaml(), 'openapi.yaml is stale: run npm run openapi');

@@ -2,7 +2,7 @@
 // service retries once in a fresh worker, then gives up with reason internal, and carries on.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { finished, PASSING, slowPassing, startTestService, TINY, until, type TestService } from './support.js';
+import { finished, PASSING, slowPassing, startTestService, TINY, until, type TestService } from './support.ts';
 
 let t: TestService;
 before(async () => {

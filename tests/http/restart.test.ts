@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import supertest from 'supertest';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { FIXTURE_ASSIGNMENTS_DIR } from '../support.js';
-import { finished, slowPassing, startTestService, TINY, until } from './support.js';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
+import { finished, slowPassing, startTestService, TINY, until } from './support.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -36,7 +36,7 @@ interface Running {
 /** Starts src/main.ts like npm start does, on a free port, and waits until it listens. */
 async function startProcess(dir: string, env: Record<string, string> = {}): Promise<Running> {
   const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--no-node-snapshot', 'src/main.ts'], {
     cwd: ROOT,
     env: { ...inherited, PORT: '0', MEMGRADE_DATA_DIR: dir, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, MEMGRADE_POOL_SIZE: '1', MEMGRADE_RATE_LIMIT: '100000', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

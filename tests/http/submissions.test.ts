@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Response } from 'supertest';
-import { assertContract, finished, PASSING, STARTER, startTestService, TINY, type TestService } from './support.js';
+import { assertContract, finished, PASSING, STARTER, startTestService, TINY, type TestService } from './support.ts';
 
 let t: TestService;
 before(async () => {

@@ -9,10 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import supertest from 'supertest';
 import { parse } from 'yaml';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { startService, type Service } from '../../src/service.js';
-import { FIXTURE_ASSIGNMENTS_DIR } from '../support.js';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startService, type Service } from '../../src/service.ts';
+import { FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
 
 export const TINY = 'tiny-sum';
 const fixture = (file: string) => readFileSync(join(FIXTURE_ASSIGNMENTS_DIR, TINY, file), 'utf8');

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { htmlReport } from '../../src/grading/html-report.js';
-import type { GradeResult } from '../../src/grading/result.js';
-import { launchChromium } from '../browser.js';
-import { assignment, Grader } from '../support.js';
+import { htmlReport } from '../../src/grading/html-report.ts';
+import type { GradeResult } from '../../src/grading/result.ts';
+import { launchChromium } from '../browser.ts';
+import { assignment, Grader } from '../support.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'artifacts');
 const LEAKY = `let cache = null;

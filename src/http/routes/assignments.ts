@@ -1,11 +1,11 @@
 // /v1/assignments: what a student needs to start, and the limits they will be graded against.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
-import { ApiProblem } from '../problems.js';
-import { errorResponses } from '../responses.js';
-import { AssignmentList, AssignmentView, IdParams } from '../schemas.js';
-import { assignmentView } from '../views.js';
+import type { AppDeps } from '../app.ts';
+import { ApiProblem } from '../problems.ts';
+import { errorResponses } from '../responses.ts';
+import { AssignmentList, AssignmentView, IdParams } from '../schemas.ts';
+import { assignmentView } from '../views.ts';
 
 export function assignmentRoutes(app: FastifyInstance, { assignments }: AppDeps): void {
   app.get(

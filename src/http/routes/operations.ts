@@ -1,8 +1,8 @@
 // Probes for orchestrators and the API's own description.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
-import { Health, Readiness } from '../schemas.js';
+import type { AppDeps } from '../app.ts';
+import { Health, Readiness } from '../schemas.ts';
 
 export function operationRoutes(app: FastifyInstance, { store, queue, pool, queueLimit }: AppDeps): void {
   app.get(

@@ -1,12 +1,12 @@
 // /v1/submissions: create one (optionally waiting for its result), read one, list them.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { codeBytes } from '../../grading/grade.js';
-import { htmlReport } from '../../grading/html-report.js';
-import { InvalidCursorError } from '../../store/store.js';
-import type { AppDeps } from '../app.js';
-import { ApiProblem } from '../problems.js';
-import { errorResponses } from '../responses.js';
+import { codeBytes } from '../../grading/grade.ts';
+import { htmlReport } from '../../grading/html-report.ts';
+import { InvalidCursorError } from '../../store/store.ts';
+import type { AppDeps } from '../app.ts';
+import { ApiProblem } from '../problems.ts';
+import { errorResponses } from '../responses.ts';
 import {
   IdParams,
   ListQuery,
@@ -16,8 +16,8 @@ import {
   SubmissionAccepted,
   SubmissionPage,
   SubmissionRequest,
-} from '../schemas.js';
-import { submissionPath, submissionView, summaryView } from '../views.js';
+} from '../schemas.ts';
+import { submissionPath, submissionView, summaryView } from '../views.ts';
 
 /** The wait=N preference of a Prefer header (RFC 7240), if any. */
 function preferredWait(prefer: string | undefined): number | null {
