@@ -2,7 +2,7 @@
 // New peaks are written straight to stdout with a blocking write, so the parent still knows
 // the peak so far if V8 aborts this process in the middle of a run.
 import { writeSync } from 'node:fs';
-import { runInIsolate } from './isolate-run.ts';
+import { runInIsolate, takeRecycle } from './isolate-run.ts';
 import type { ChildMessage, ParentMessage } from './protocol.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
@@ -11,12 +11,13 @@ process.on('message', (message: ParentMessage) => {
   if (message.type !== 'run') return;
   const { id, job } = message;
   runInIsolate(job, { onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak })}\n`) })
-    .then((outcome) => send({ type: 'result', id, outcome }))
+    .then((outcome) => send({ type: 'result', id, outcome, recycle: takeRecycle() }))
     .catch((error: unknown) =>
       send({
         type: 'result',
         id,
         outcome: { kind: 'crashed', message: `sandbox failure: ${String(error)}`, peak: null },
+        recycle: true,
       }),
     );
 });

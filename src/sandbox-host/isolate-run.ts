@@ -32,6 +32,24 @@ const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', 
 
 const MODULE_SYNTAX = /Cannot use import statement outside a module|Unexpected token 'export'/;
 const CPU_POLL_MS = 25;
+/** How long a run gets to end after the inspector asked it to terminate. */
+const TERMINATE_GRACE_MS = 1000;
+/** How long the inspector gets to answer its last messages before its session is disposed. */
+const DRAIN_TIMEOUT_MS = 1000;
+
+/**
+ * Set when a run left isolated-vm in a state this process should not run another isolate in
+ * (an isolate it disposed itself, a session it could not close): the child then asks its parent
+ * to replace it once the result is out.
+ */
+let recycleAfterRun = false;
+
+/** Whether this process should be replaced; reading it starts the next run afresh. */
+export function takeRecycle(): boolean {
+  const value = recycleAfterRun;
+  recycleAfterRun = false;
+  return value;
+}
 
 /** Splits isolated-vm's "message [file:line:column]" into its parts. */
 function parseCompileError(error: unknown, file: string) {
@@ -162,14 +180,23 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
 
   let client: InspectorClient | null = null;
   // isolated-vm's `timeout` covers synchronous execution only, and `cpuTime` is a counter: this
-  // process keeps its own wall-clock and CPU deadlines, and disposing the isolate ends the run.
-  // The inspector session goes first: disposing an isolate that still has one leaves a thread
-  // of isolated-vm 7.0.1 stuck, and the process can no longer exit (seen here).
+  // process keeps its own wall-clock and CPU deadlines. The inspector ends the run: disposing an
+  // isolate that has a session, above all one that is paused, crashes isolated-vm 7.0.1 (see
+  // inspector.ts). Should the run not end within TERMINATE_GRACE_MS (a built-in that never
+  // checks for interrupts), the isolate is disposed after all, and this process is recycled.
+  let hardStop: NodeJS.Timeout | undefined;
   const stop = (limit: 'wall' | 'cpu') => {
     if (deadlineHit !== null || isolate.isDisposed) return;
     deadlineHit = limit;
-    client?.disconnect();
-    isolate.dispose();
+    if (client === null) {
+      isolate.dispose();
+      return;
+    }
+    client.terminate();
+    hardStop = setTimeout(() => {
+      client?.abandon();
+      if (!isolate.isDisposed) isolate.dispose();
+    }, TERMINATE_GRACE_MS);
   };
   const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
   // CPU time is this process's: a sandbox process runs one isolate at a time and is otherwise
@@ -218,11 +245,37 @@ async function runOnce(job: SandboxJob, hooks: RunHooks, inspect: Inspect | null
   } finally {
     clearTimeout(wallTimer);
     clearInterval(cpuTimer);
-    if (client !== null && !isolate.isDisposed) {
+    await closeIsolate(isolate, client);
+    clearTimeout(hardStop);
+  }
+}
+
+/**
+ * Disposes the isolate and its inspector session in the order isolated-vm 7.0.1 survives: every
+ * message answered, the session disconnected, the disconnection run, then the isolate. An
+ * isolate that isolated-vm disposed itself (its memory limit) may leave its session half torn
+ * down: it is not touched, and the process is marked for recycling.
+ */
+async function closeIsolate(isolate: ivmModule.Isolate, client: InspectorClient | null): Promise<void> {
+  if (isolate.isDisposed) {
+    client?.abandon();
+    recycleAfterRun = true;
+    return;
+  }
+  if (client !== null) {
+    if (!(await client.drain(DRAIN_TIMEOUT_MS)) || isolate.isDisposed) {
+      client.abandon();
+      recycleAfterRun = true;
+    } else {
       client.disconnect();
       await isolate.compileScript('').catch(() => undefined);
     }
+  }
+  try {
     if (!isolate.isDisposed) isolate.dispose();
+  } catch {
+    // Disposed meanwhile by isolated-vm itself.
+    recycleAfterRun = true;
   }
 }
 
@@ -250,9 +303,10 @@ async function attachInspector(isolate: ivmModule.Isolate, inspect: Inspect | nu
       if (frames[0].functionName === 'pauseForLiveness') await readLiveness(client, frames[0]);
       else if (frames[0].functionName === 'pauseAtPeak' && inspect !== null) await inspect.onPaused(client, frames);
     };
+    // Every pause is resumed, whatever happened while it lasted: a run left paused never ends.
     serve()
       .catch(() => undefined)
-      .finally(() => client.send('Debugger.resume').catch(() => undefined));
+      .finally(() => client.post('Debugger.resume'));
   });
   await client.send('Debugger.enable');
   return client;

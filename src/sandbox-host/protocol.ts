@@ -2,4 +2,5 @@
 import type { RunOutcome, SandboxJob } from './types.ts';
 
 export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
-export type ChildMessage = { type: 'ready' } | { type: 'result'; id: number; outcome: RunOutcome };
+/** `recycle`: the child should be replaced before its next job (see takeRecycle in isolate-run.ts). */
+export type ChildMessage = { type: 'ready' } | { type: 'result'; id: number; outcome: RunOutcome; recycle: boolean };

@@ -40,6 +40,8 @@ export class SandboxProcess {
   readonly ready: Promise<void>;
   jobsRun = 0;
   private exited = false;
+  /** Set as soon as the child is being stopped: it takes no job from then on. */
+  private stopping = false;
   private stderrTail = '';
   private nextId = 1;
   private peaks = new Map<number, PeakSoFar>();
@@ -87,7 +89,7 @@ export class SandboxProcess {
   }
 
   get alive(): boolean {
-    return !this.exited && this.child.exitCode === null && this.child.signalCode === null;
+    return !this.exited && !this.stopping && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   get pid(): number | undefined {
@@ -130,7 +132,10 @@ export class SandboxProcess {
         if (rss > limits.rssLimitBytes) kill('rss');
       }, RSS_POLL_MS);
       const onMessage = (message: ChildMessage) => {
-        if (message.type === 'result' && message.id === id) finish(message.outcome);
+        if (message.type !== 'result' || message.id !== id) return;
+        // A child that asks to be replaced is stopped now; its pool starts another.
+        if (message.recycle) void this.close();
+        finish(message.outcome);
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         const peak = this.peaks.get(id) ?? null;
@@ -158,7 +163,8 @@ export class SandboxProcess {
 
   /** Stops the child now and resolves once it is gone. */
   async close(): Promise<void> {
-    if (!this.alive) return;
+    if (this.exited || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.stopping = true;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.kill('SIGKILL');
     await gone;
