@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { GradeResult } from '../../src/grading/result.ts';
@@ -14,9 +14,16 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memgrade');
 const tiny = assignment('tiny-sum');
 const scratch = mkdtempSync(join(tmpdir(), 'memgrade-cli-'));
 
+// As from a shell that never ran `npm`: no node_modules/.bin on PATH, another working directory.
+const PATH = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((dir) => !dir.includes('node_modules'))
+  .join(delimiter);
+
 function memgrade(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(BIN, args, { env: { ...process.env, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, ...env } }, (error, stdout, stderr) => {
+    const options = { cwd: tmpdir(), env: { ...process.env, PATH, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, ...env } };
+    execFile(BIN, args, options, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
     });
   });
@@ -35,6 +42,9 @@ describe('memgrade grade', () => {
     const result: unknown = JSON.parse(r.stdout);
     assert.ok(Value.Check(GradeResult, result), JSON.stringify([...Value.Errors(GradeResult, result)].slice(0, 3)));
     assert.equal((result as GradeResult).status, 'passed');
+    // The checkout's own Node 24 and isolated-vm 7, whatever node the shell would find.
+    assert.match((result as GradeResult).versions.node, /^24\./);
+    assert.match((result as GradeResult).versions.isolated_vm, /^7\./);
   });
 
   test('exit 1 and a pytest-memray style report when it fails', async () => {

@@ -24,6 +24,8 @@ describe('grading', () => {
     assert.equal(res.body.result.status, 'passed');
     assert.equal(res.body.result.assignment, TINY);
     assert.ok(res.body.result.peak_bytes <= res.body.result.limit_bytes);
+    assert.match(res.body.result.versions.node, /^24\./);
+    assert.match(res.body.result.versions.isolated_vm, /^7\./);
     // GET returns the same stored result, unchanged.
     const again = await t.http.get(res.headers.location).expect(200);
     assertContract(again, 'GET', '/v1/submissions/{id}');
