@@ -30,6 +30,7 @@ import type { GradeResult } from '../src/grading/result.ts';
 import { versions } from '../src/grading/versions.ts';
 import { SANDBOX_ENV, SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
 import { loadBare, type BareRun } from './bare-pipeline.ts';
+import { bytes, median, ms, range, ratio, table } from './stats.ts';
 
 const ASSIGNMENT = process.env.BENCH_ASSIGNMENT ?? 'clinging-onto-memory';
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
@@ -60,24 +61,6 @@ const solutions = Object.entries(manifest.solutions).map(([name, s]) => ({
 const unexplained = { ...assignment, manifest: { ...manifest, limits: { ...manifest.limits, explain_ms: 0 } } };
 const original = solutions.find((s) => s.name === 'original') ?? solutions[0];
 if (original === undefined) throw new Error(`${ASSIGNMENT} lists no solutions`);
-
-// ---- small statistics and formatting -------------------------------------------------------
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const ms = (x: number | null) => (x === null ? '-' : x.toFixed(0));
-const ratio = (x: number | null, base: number | null) => (x === null || base === null || base === 0 ? '-' : `${(x / base).toFixed(2)}x`);
-const range = (xs: number[]) => (xs.length < 2 ? '' : `${ms(Math.min(...xs))}-${ms(Math.max(...xs))}`);
-const bytes = (n: number | null) => (n === null ? '-' : n.toLocaleString('en-US'));
-
-function table(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (align[i] === 'l' ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 // ---- the three kinds of run --------------------------------------------------------------------
 interface Graded {

@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import { mib } from '../src/grading/format.ts';
 import { createLogger } from '../src/log.ts';
 import { startService } from '../src/service.ts';
+import { percentile } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -84,7 +85,6 @@ async function one(i: number): Promise<Outcome> {
   return { ...outcome, status: null, gradeMs: null, latencyMs: performance.now() - started };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 const startedAt = performance.now();
 const outcomes = await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
