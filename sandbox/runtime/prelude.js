@@ -57,10 +57,14 @@
   const captureStackTrace = Error.captureStackTrace;
   const errorToString = uncurry(Error.prototype.toString);
   const stringify = JSON.stringify;
+  const NativeDate = Date;
   const dateNow = Date.now;
   const mathMax = Math.max;
+  const isArray = Array.isArray;
+  const mathImul = Math.imul;
   const StringCtor = String;
   const stringIndexOf = uncurry(String.prototype.indexOf);
+  const stringSlice = uncurry(String.prototype.slice);
   const PromiseCtor = Promise;
 
   // `gc` comes from the host's --expose-gc. It is non-configurable on the global, so it cannot
@@ -71,6 +75,49 @@
   // a second allocator the exercise does not need.
   delete globalThis.WebAssembly;
   delete globalThis.SharedArrayBuffer;
+
+  // The harness captures allocation sites with Error.captureStackTrace, which reads
+  // Error.stackTraceLimit. A submission that locked it (or set it to 0) would make every site
+  // capture fail or come back empty: it is fixed here, before any submission code runs.
+  const SITE_STACK_LIMIT = 10;
+  defineProperty(NativeError, 'stackTraceLimit', { value: SITE_STACK_LIMIT, writable: false, enumerable: true, configurable: false });
+
+  // Time and chance are the same in every run of a submission (the measured run, the hidden
+  // check, a replay), so that no run can tell itself from another: the clock starts at a fixed
+  // instant and moves 1 ms at each reading; Math.random is a seeded generator (mulberry32).
+  const CLOCK_START_MS = 1767225600000; // 2026-01-01T00:00:00Z
+  let clockMs = CLOCK_START_MS;
+  const readClock = () => clockMs++;
+  let randomState = 0x9e3779b9 | 0;
+  const random = () => {
+    randomState = (randomState + 0x6d2b79f5) | 0;
+    let t = randomState;
+    t = mathImul(t ^ (t >>> 15), t | 1);
+    t ^= t + mathImul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  defineProperty(Math, 'random', { value: random, writable: false, enumerable: false, configurable: false });
+  const DeterministicDate = function Date(...args) {
+    if (new.target === undefined) return StringCtor(new NativeDate(readClock()));
+    return construct(NativeDate, args.length === 0 ? [readClock()] : args, new.target);
+  };
+  defineProperty(DeterministicDate, 'length', { value: 7 });
+  defineProperty(DeterministicDate, 'prototype', { value: NativeDate.prototype, writable: false });
+  defineProperty(DeterministicDate, 'now', { value: function now() { return readClock(); }, writable: false, configurable: false });
+  defineProperty(DeterministicDate, 'parse', { value: NativeDate.parse, writable: false, configurable: false });
+  defineProperty(DeterministicDate, 'UTC', { value: NativeDate.UTC, writable: false, configurable: false });
+  defineProperty(NativeDate.prototype, 'constructor', { value: DeterministicDate, writable: true, enumerable: false, configurable: true });
+  defineProperty(globalThis, 'Date', { value: DeterministicDate, writable: false, enumerable: false, configurable: false });
+
+  // Strings that leave the isolate are cut to a bound, with the cut marked, so that no
+  // submission can make a result (or the report page, or a database row) grow without limit.
+  const MAX_NAME = config.text.name;
+  const MAX_MESSAGE = config.text.message;
+  const MAX_STACK = config.text.stack;
+  const cut = (text, max) => {
+    const s = StringCtor(text);
+    return s.length <= max ? s : stringSlice(s, 0, max) + config.text.mark + (s.length - max) + ' more characters]';
+  };
 
   const push = (list, value) =>
     defineProperty(list, list.length, {
@@ -95,8 +142,8 @@
       if (site === null) return null;
       return {
         __proto__: null,
-        function: site.getFunctionName() || '(anonymous)',
-        file: site.getFileName() || '(unknown)',
+        function: cut(site.getFunctionName() || '(anonymous)', MAX_NAME),
+        file: cut(site.getFileName() || '(unknown)', MAX_NAME),
         line: site.getLineNumber() || 0,
         column: site.getColumnNumber() || 0,
       };
@@ -119,8 +166,6 @@
 
   const captureSite = (above) => {
     const holder = { __proto__: null, stack: null };
-    const savedLimit = NativeError.stackTraceLimit;
-    NativeError.stackTraceLimit = SITE_FRAMES;
     capturingSite = true;
     try {
       captureStackTrace(holder, above);
@@ -129,7 +174,6 @@
       return null;
     } finally {
       capturingSite = false;
-      NativeError.stackTraceLimit = savedLimit;
     }
   };
 
@@ -137,7 +181,6 @@
   // Only allocations of at least this size get their own site; smaller ones are grouped, so a
   // submission making millions of tiny arrays does not pay for millions of stack captures.
   const SITE_MIN_BYTES = 1024;
-  const SITE_FRAMES = 4;
   // Tolerance of the peak search (see `maybeSample`): an allocation that cannot lift live
   // memory more than this above the best known figure does not force a GC.
   const MIN_TOLERANCE = 256 * 1024;
@@ -145,11 +188,13 @@
   // Step exits are measured exactly (one GC each) up to this many times in a run, so that a
   // step called in a tight loop cannot turn into a GC storm.
   const MAX_EXIT_SAMPLES = 1000;
-  const MAX_TIMELINE = 2000;
+  const MAX_TIMELINE = 1000;
   const LATER_SAMPLE_MARGIN = 16 * 1024;
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
   const LIFETIME_MIN_BYTES = 64 * 1024;
-  const MAX_LIFETIMES = 2000;
+  const MAX_LIFETIMES = 500;
+  // Allocations listed as live at the peak, largest first; the rest are summed up by the host.
+  const MAX_LISTED_AT_PEAK = 100;
   // Allocations of at least SITE_MIN_BYTES get a record of their own while fewer than this many
   // are live; the rest are counted in bytes only, so that the liveness read stays small.
   const MAX_TRACKED_LIVE = 1000;
@@ -177,6 +222,10 @@
     measureMs: 0,
     startedAt: 0,
     trackedLiveBytes: 0,
+    loading: false,
+    measureAtRun: 0,
+    holderPauses: 0,
+    runStartedAt: 0,
     untrackedBytes: 0,
     livenessReads: 0,
     livenessFailures: 0,
@@ -205,8 +254,26 @@
   });
   for (let i = 0; i < stepNames.length; i++) mapSet(stepStats, stepNames[i], newStepStats(stepNames[i]));
   mapSet(stepStats, entryName, newStepStats(entryName));
+  // The submission's script itself, from its first statement: what it does while it loads
+  // counts like anything else.
+  const LOAD_STEP = '(top level)';
+  mapSet(stepStats, LOAD_STEP, newStepStats(LOAD_STEP));
 
   const currentStep = () => (stepStack.length > 0 ? stepStack[stepStack.length - 1] : entryName);
+
+  // The `count` largest records of a map, largest first (ties: oldest first).
+  const largest = (records, count) => {
+    const out = [];
+    mapForEach(records, (rec) => {
+      let at = out.length;
+      while (at > 0 && (out[at - 1].bytes < rec.bytes || (out[at - 1].bytes === rec.bytes && out[at - 1].id > rec.id))) at--;
+      if (at >= count) return;
+      const end = out.length < count ? out.length : count - 1;
+      for (let i = end; i > at; i--) defineProperty(out, i, { value: out[i - 1], writable: true, enumerable: true, configurable: true });
+      defineProperty(out, at, { value: rec, writable: true, enumerable: true, configurable: true });
+    });
+    return out;
+  };
 
   const died = (rec) => {
     mapDelete(live, rec.id);
@@ -308,8 +375,10 @@
       const s = mapGet(stepStats, stepStack[i]);
       if (total > s.peak_live_bytes) s.peak_live_bytes = total;
     }
-    const entry = mapGet(stepStats, entryName);
-    if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
+    if (!state.loading) {
+      const entry = mapGet(stepStats, entryName);
+      if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
+    }
     // The peak belongs to the allocation that made it. A later sample (a step returning, the
     // end of the run) only takes it over with more than heap noise on top, so that the peak,
     // its live set and its holders describe the moment of the allocation.
@@ -319,13 +388,17 @@
       state.peakHeap = heap;
       state.peakSeq = state.seq;
       state.peakStep = step;
-      const listed = [];
-      mapForEach(live, (rec) => push(listed, rec));
-      state.peakLive = listed;
+      state.peakLive = largest(live, MAX_LISTED_AT_PEAK);
+      // Who holds what is read at each new peak, up to a number of times: the last read that
+      // is still the peak when the run ends explains it, with no second run.
+      if (explain.mode === 'peaks' && state.holderPauses < explain.maxPauses) {
+        state.holderPauses++;
+        pauseAtPeak(state.seq);
+      }
     }
     state.measureMs += dateNow() - started;
-    if (pauseAt !== null && state.seq === pauseAt.seq && external === pauseAt.external) {
-      pauseAtPeak();
+    if (explain.mode === 'at' && state.seq === explain.seq && external === explain.external) {
+      pauseAtPeak(state.seq);
       // The replay has served its purpose: end it here rather than compute the rest.
       throw REPLAY_DONE;
     }
@@ -333,11 +406,13 @@
   };
 
   // ---- explaining the peak -----------------------------------------------------------------
-  // On a replay, the host's inspector pauses here, at the sample that was the peak, and reads
-  // every frame's scopes. For each value it finds, it calls `memgradeFindHeld` (a local of this
-  // frame, so only the paused inspector can reach it) to learn which tracked allocations the
-  // value holds, directly or through up to two levels of data properties.
-  const pauseAt = config.pauseAt;
+  // The host's inspector pauses here, at a sample that is the peak so far (or, on a replay, at
+  // the one sample that was the run's peak), and reads every frame's scopes. For each value it
+  // finds, it calls `memgradeFindHeld` (a local of this frame, so only the paused inspector can
+  // reach it) to learn which tracked allocations the value holds, directly or through up to
+  // two levels of data properties. `explain` is { mode: 'off' }, { mode: 'peaks', maxPauses }
+  // or { mode: 'at', seq, external }.
+  const explain = config.explain;
   const REPLAY_DONE = { __proto__: null };
   const MAX_KEYS_PER_OBJECT = 64;
   const MAX_DEPTH = 2;
@@ -348,37 +423,43 @@
       return isArrayBuffer(value) ? value : null;
     }
   };
-  const findHeld = (value) => {
+  // For each value of `values`, the tracked allocations it holds, as lines
+  // "index \t path \t id". Arrays are looked at by index (their own keys could number millions).
+  const findHeld = (values) => {
     let out = '';
+    let index = 0;
     const visit = (v, path, depth) => {
       if (v === null || typeof v !== 'object') return;
       const buffer = bufferOf(v);
       if (buffer !== null) {
         const id = weakMapGet(seen, buffer);
-        if (id) out += path + '\t' + id + '\n';
+        if (id) out += index + '\t' + path + '\t' + id + '\n';
         return;
       }
       if (depth >= MAX_DEPTH) return;
       let keys;
       try {
-        keys = ownKeys(v);
+        keys = isArray(v) ? null : ownKeys(v);
       } catch {
         return;
       }
-      for (let i = 0; i < keys.length && i < MAX_KEYS_PER_OBJECT; i++) {
-        const key = keys[i];
+      const count = keys === null ? getOwnPropertyDescriptor(v, 'length').value : keys.length;
+      for (let i = 0; i < count && i < MAX_KEYS_PER_OBJECT; i++) {
+        const key = keys === null ? StringCtor(i) : keys[i];
         if (typeof key !== 'string') continue;
         const desc = getOwnPropertyDescriptor(v, key);
-        if (desc !== undefined && 'value' in desc) visit(desc.value, path + '.' + key, depth + 1);
+        if (desc !== undefined && 'value' in desc) visit(desc.value, path + '.' + cut(key, MAX_NAME), depth + 1);
       }
     };
-    visit(value, '', 0);
+    const count = getOwnPropertyDescriptor(values, 'length').value;
+    for (index = 0; index < count; index++) visit(getOwnPropertyDescriptor(values, StringCtor(index)).value, '', 0);
     return out;
   };
-  const pauseAtPeak = () => {
+  const pauseAtPeak = (seq) => {
     const memgradeFindHeld = findHeld;
+    const memgradeSeq = seq;
     debugger;
-    return memgradeFindHeld;
+    return memgradeFindHeld === memgradeSeq;
   };
 
   // The live total can only have grown by what was allocated since the last exact figure, so
@@ -603,7 +684,7 @@
     const names = ownKeys(helpers);
     for (let i = 0; i < names.length; i++) {
       const key = names[i];
-      if (key === config.check) continue;
+      if (key === config.check || key === config.hiddenSetup) continue;
       const value = helpers[key];
       const isStep = typeof value === 'function' && mapGet(stepStats, key) !== undefined && key !== entryName;
       defineProperty(globalThis, key, {
@@ -614,8 +695,16 @@
       });
     }
     checker = helpers[config.check];
+    hiddenSetup = config.hiddenSetup === '' ? null : helpers[config.hiddenSetup];
   };
   let checker = null;
+  let hiddenSetup = null;
+
+  // The hidden check's run: the helpers switch to input the submission cannot predict.
+  const setupHidden = (seed) => {
+    if (typeof hiddenSetup !== 'function') throw new NativeTypeError('this assignment has no hidden check');
+    hiddenSetup(seed);
+  };
 
   // ---- the run -----------------------------------------------------------------------------------
   const q = (s) => stringify(StringCtor(s));
@@ -655,17 +744,21 @@
     } catch {
       message = '(the thrown value could not be read)';
     }
-    return '{"name":' + q(name) + ',"message":' + q(message) + ',"stack":' + str(stack) + '}';
+    return '{"name":' + q(cut(name, MAX_NAME)) + ',"message":' + q(cut(message, MAX_MESSAGE)) +
+      ',"stack":' + (stack === null ? 'null' : q(cut(stack, MAX_STACK))) + '}';
   };
 
   const renderCheck = (check) => {
     if (check === null) return 'null';
-    return '{"correct":' + (check.correct === true ? 'true' : 'false') + ',"message":' + str(check.message) +
+    const message = check.message === null || check.message === undefined ? null : cut(check.message, MAX_MESSAGE);
+    return '{"correct":' + (check.correct === true ? 'true' : 'false') + ',"message":' + str(message) +
       ',"first_bad_index":' + (typeof check.first_bad_index === 'number' ? num(check.first_bad_index) : 'null') + '}';
   };
 
   const render = (outcome, error, check) => {
     const steps = [];
+    const load = mapGet(stepStats, LOAD_STEP);
+    if (load.calls > 0) push(steps, load);
     for (let i = 0; i < stepNames.length; i++) push(steps, mapGet(stepStats, stepNames[i]));
     push(steps, mapGet(stepStats, entryName));
     return '{"outcome":' + q(outcome) +
@@ -690,17 +783,31 @@
       ',"timeline":' + join(timeline, renderSample) + '}';
   };
 
+  // Called by the host before it evaluates the submission's script: the baseline is what the
+  // harness and the helpers hold, and everything from the script's first statement is measured.
   const begin = () => {
     // The inspector builds what it needs on its first read: done before the baseline, so that
     // it is not counted as the submission's.
     readLiveness();
-    collect();
-    const stats = hostStats();
+    const stats = collect();
     state.baselineExternal = stats[0];
     state.baselineHeap = stats[1];
+    hostStats(true);
     state.startedAt = dateNow();
     state.running = true;
+    state.loading = true;
+    mapGet(stepStats, LOAD_STEP).calls = 1;
+    push(stepStack, LOAD_STEP);
     sample('start');
+  };
+
+  // Called by the host once the script has been evaluated (or has failed to).
+  const endLoad = () => {
+    const load = mapGet(stepStats, LOAD_STEP);
+    load.live_after_bytes = sample('return:' + LOAD_STEP);
+    stepStack.length = 0;
+    state.loading = false;
+    load.duration_ms = dateNow() - state.startedAt - state.measureMs;
   };
 
   const finish = () => {
@@ -709,7 +816,7 @@
     const entry = mapGet(stepStats, entryName);
     entry.calls = 1;
     entry.live_after_bytes = final;
-    entry.duration_ms = dateNow() - state.startedAt - state.measureMs;
+    entry.duration_ms = dateNow() - state.runStartedAt - (state.measureMs - state.measureAtRun);
   };
 
   const runCheck = (value) => {
@@ -719,7 +826,8 @@
 
   // Called by the host with the submission's entry point. Returns the report as a JSON string.
   const run = async (entry) => {
-    begin();
+    state.runStartedAt = dateNow();
+    state.measureAtRun = state.measureMs;
     let value;
     try {
       value = apply(entry, undefined, []);
@@ -739,5 +847,8 @@
     return render('returned', undefined, check);
   };
 
-  return { __proto__: null, installHelpers, run };
+  // The report of a run that ended while the script loaded (it threw): what was measured so far.
+  const reportLoad = () => render('load_failed', undefined, null);
+
+  return { __proto__: null, installHelpers, setupHidden, begin, endLoad, run, reportLoad };
 })

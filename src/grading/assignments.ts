@@ -19,6 +19,18 @@ export const Manifest = Type.Object(
     globals: Type.Array(Identifier, { description: 'names the helpers file defines that the submission sees' }),
     steps: Type.Array(Identifier, { description: 'the pipeline functions, in order; each call is measured' }),
     check: Type.Union([Identifier, Type.Null()], { description: 'helper that checks the result, or null' }),
+    hidden_check: Type.Optional(
+      Type.Object(
+        {
+          setup: Identifier,
+        },
+        {
+          additionalProperties: false,
+          description:
+            'helper that switches the others to input made from a seed (its argument), for a second, small run that a hard-coded answer fails; the check must then expect what that input gives',
+        },
+      ),
+    ),
     unit: Type.Object({ name: Type.String(), bytes: Type.Integer({ minimum: 1 }) }),
     lower_bound_bytes: Type.Integer({ minimum: 0, description: 'the least peak the exercise allows' }),
     starter: Type.String(),

@@ -3,7 +3,7 @@
 import type { Static } from '@sinclair/typebox';
 import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
 import type { ProcessLimits } from '../sandbox-host/sandbox-process.ts';
-import type { IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
+import type { HiddenCheck, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
 import { mib } from './format.ts';
@@ -29,6 +29,7 @@ export function buildJob(assignment: Assignment, code: string): SandboxJob {
     entryPoint: manifest.entry_point,
     steps: manifest.steps,
     check: manifest.check,
+    hiddenSetup: manifest.hidden_check?.setup ?? null,
     limits: {
       memoryCapMb: manifest.limits.memory_cap_mb,
       timeoutMs: manifest.limits.timeout_ms,
@@ -51,6 +52,7 @@ function emptyResult(assignment: Assignment, verdict: Verdict, durationMs: numbe
     ...verdict,
     correct: null,
     check: null,
+    hidden_check: null,
     peak_bytes: null,
     peak_external_bytes: null,
     peak_heap_bytes: null,
@@ -96,14 +98,22 @@ function withPeak(result: GradeResult, peak: PeakSoFar | null): GradeResult {
   return { ...result, ...peak };
 }
 
-function fromReport(assignment: Assignment, report: IsolateReport, holders: PeakHolders, code: string, durationMs: number): GradeResult {
+function fromReport(
+  assignment: Assignment,
+  report: IsolateReport,
+  holders: PeakHolders,
+  hidden: HiddenCheck | null,
+  code: string,
+  durationMs: number,
+): GradeResult {
   const limit = assignment.manifest.limits.peak_bytes;
   const listed = report.live_at_peak.reduce((sum, a) => sum + a.bytes, 0);
   const base = emptyResult(assignment, { status: 'error', reason: 'internal', message: '' }, durationMs);
   const result: GradeResult = {
     ...base,
-    correct: report.check === null ? null : report.check.correct,
+    correct: report.check === null ? null : report.check.correct && hidden?.correct !== false,
     check: report.check,
+    hidden_check: hidden,
     peak_bytes: report.peak_bytes,
     peak_external_bytes: report.peak_external_bytes,
     peak_heap_bytes: report.peak_heap_bytes,
@@ -140,13 +150,23 @@ function fromReport(assignment: Assignment, report: IsolateReport, holders: Peak
         reason: 'wrong_result',
         message: `the result could not be checked: ${report.error?.message ?? ''}`,
       };
+    case 'load_failed':
+      // The caller reports the load error itself; this case carries the measurement only.
+      return { ...result, status: 'error', reason: 'runtime_error', message: 'the submission failed while loading' };
     case 'returned': {
-      const correct = report.check === null || report.check.correct;
       const over = report.peak_bytes > limit;
       const checkText = report.check?.message ?? 'no correctness check';
-      if (!correct) {
-        const also = over ? `; also, ${peakText} is over the ${mib(limit)} limit` : '';
+      const also = over ? `; also, ${peakText} is over the ${mib(limit)} limit` : '';
+      if (report.check !== null && !report.check.correct) {
         return { ...result, status: 'failed', reason: 'wrong_result', message: `wrong result: ${checkText}${also}` };
+      }
+      if (hidden !== null && !hidden.correct) {
+        return {
+          ...result,
+          status: 'failed',
+          reason: 'wrong_result',
+          message: `wrong result on hidden input (made from a seed the submission cannot know; a result must be computed from the input): ${hidden.message}${also}`,
+        };
       }
       if (over) {
         return {
@@ -171,7 +191,7 @@ export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs:
   const error = (reason: GradeReason, message: string) => emptyResult(assignment, { status: 'error', reason, message }, durationMs);
   switch (outcome.kind) {
     case 'report':
-      return fromReport(assignment, outcome.report, outcome.holders, code, durationMs);
+      return fromReport(assignment, outcome.report, outcome.holders, outcome.hidden, code, durationMs);
     case 'syntax_error': {
       const where = outcome.line === null ? '' : ` at line ${outcome.line}, column ${outcome.column}`;
       return {
@@ -181,11 +201,20 @@ export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs:
     }
     case 'missing_entry_point':
       return error('missing_entry_point', outcome.message);
-    case 'load_error':
+    case 'load_error': {
+      // What its top level did before it threw was measured like any step.
+      const measured =
+        outcome.report === null
+          ? error('runtime_error', '')
+          : fromReport(assignment, outcome.report, { status: 'missing', reason: 'the submission failed while loading' }, null, code, durationMs);
       return {
-        ...error('runtime_error', `the submission failed while loading: ${outcome.error.name}: ${outcome.error.message}`),
+        ...measured,
+        status: 'error',
+        reason: 'runtime_error',
+        message: `the submission failed while loading: ${outcome.error.name}: ${outcome.error.message}`,
         error: submissionError(outcome.error),
       };
+    }
     case 'timeout': {
       const what = outcome.limit === 'cpu' ? 'CPU-time' : 'time';
       return withPeak(error('timeout', `the submission ran past its ${what} limit of ${outcome.limit_ms} ms`), outcome.peak);

@@ -135,6 +135,17 @@ export const CheckResult = Type.Object(
   { additionalProperties: false },
 );
 
+export const HiddenCheckResult = Type.Object(
+  {
+    correct: Type.Boolean(),
+    message: Type.String({ description: 'what the check found on the hidden input' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'a second, small run on input the submission cannot predict (from a seed it never sees), when the assignment declares one',
+  },
+);
+
 export const GradeLimits = Type.Object(
   {
     peak_bytes: Type.Integer(),
@@ -159,6 +170,7 @@ export const GradeResult = Type.Object(
     message: Type.String(),
     correct: Nullable(Type.Boolean()),
     check: Nullable(CheckResult),
+    hidden_check: Nullable(HiddenCheckResult),
     peak_bytes: Nullable(Type.Integer({ description: 'highest live bytes (ArrayBuffers + JS heap) at any allocation, above the baseline' })),
     peak_external_bytes: Nullable(Type.Integer()),
     peak_heap_bytes: Nullable(Type.Integer()),

@@ -10,7 +10,10 @@ const send = (message: ChildMessage) => process.send?.(message);
 process.on('message', (message: ParentMessage) => {
   if (message.type !== 'run') return;
   const { id, job } = message;
-  runInIsolate(job, { onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak })}\n`) })
+  runInIsolate(job, {
+    onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak })}\n`),
+    onMeasured: (outcome) => send({ type: 'measured', id, outcome }),
+  })
     .then((outcome) => send({ type: 'result', id, outcome, recycle: takeRecycle() }))
     .catch((error: unknown) =>
       send({

@@ -3,11 +3,13 @@
 // is handed to the harness's `memgradeFindHeld`, which answers which tracked allocations it
 // holds (directly, or through data properties).
 import type { InspectorClient } from './inspector.ts';
+import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { HolderKind, HolderRecord } from './types.ts';
 
 interface RemoteObject {
   type: string;
   objectId?: string;
+  value?: unknown;
 }
 interface Scope {
   type: string;
@@ -63,43 +65,56 @@ function offsetOf(source: string, line: number, column: number): number {
   return offset + column;
 }
 
+// Runs in the isolate with the harness's finder as `this`; the finder answers, for each
+// argument, which tracked allocations it holds, as lines "argument index \t path \t id".
+const FIND_ALL = 'function (...values) { return this(values); }';
+
+/** [argument index, path, allocation id] of each line the finder returned; malformed lines are left out. */
+function parseFound(text: string): [number, string, number][] {
+  const out: [number, string, number][] = [];
+  for (const line of text.split('\n')) {
+    const parts = line.split('\t');
+    if (parts.length !== 3) continue;
+    const index = Number(parts[0]);
+    const id = Number(parts[2]);
+    if (Number.isInteger(index) && Number.isInteger(id) && id > 0) out.push([index, parts[1], id]);
+  }
+  return out;
+}
+
 export interface PausedState {
+  /** The timeline sample the run was paused at. */
+  seq: number;
   /** Allocation id -> what holds it, innermost frame first. */
   held: Map<number, HolderRecord[]>;
   /** The frames outside the harness, innermost first. */
   frames: { function: string; file: string; line: number }[];
 }
 
-/** The scripts of a run: the harness's source, and the others with the names they carry. */
-export interface RunScripts {
-  harness: string;
-  /** `lineOffset` as given to compileScript: the inspector's line numbers include it. */
-  files: { file: string; source: string; lineOffset: number }[];
+/** A script of a run as the host knows it; `lineOffset` as given to compileScript. */
+export interface RunScript {
+  file: string;
+  source: string;
+  lineOffset: number;
 }
 
-/** Reads the holders, or answers null when the pause is not the harness's peak pause. */
-export async function readHolders(client: InspectorClient, callFrames: CallFrame[], scripts: RunScripts): Promise<PausedState | null> {
+/** The script a scriptId names: null for the harness's own. */
+export type ScriptOf = (scriptId: string) => Promise<RunScript | null>;
+
+/**
+ * Reads the holders while the harness is paused in `pauseAtPeak` (the top frame), or answers
+ * null when its locals are not there.
+ */
+export async function readHolders(client: InspectorClient, callFrames: CallFrame[], scriptOf: ScriptOf): Promise<PausedState | null> {
   const properties = async (objectId: string) =>
     (await client.send<{ result: PropertyDescriptor[] }>('Runtime.getProperties', { objectId, ownProperties: true })).result;
-  const sources = new Map<string, string>();
-  const sourceOf = async (scriptId: string) => {
-    if (!sources.has(scriptId)) {
-      sources.set(scriptId, (await client.send<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId })).scriptSource);
-    }
-    return sources.get(scriptId)!;
-  };
-
-  const scriptOf = async (scriptId: string) => {
-    const source = await sourceOf(scriptId);
-    if (source === scripts.harness) return null;
-    return scripts.files.find((f) => f.source === source) ?? { file: '(eval)', source, lineOffset: 0 };
-  };
 
   const top = callFrames[0];
-  if (!top || (await scriptOf(top.location.scriptId)) !== null) return null;
-  const topLocal = top.scopeChain.find((s) => s.type === 'local')?.object.objectId;
-  const finder = topLocal ? (await properties(topLocal)).find((p) => p.name === 'memgradeFindHeld')?.value?.objectId : undefined;
-  if (!finder) return null;
+  const topLocal = top?.scopeChain.find((s) => s.type === 'local')?.object.objectId;
+  const locals = topLocal ? await properties(topLocal) : [];
+  const finder = locals.find((p) => p.name === 'memgradeFindHeld')?.value?.objectId;
+  const seq = locals.find((p) => p.name === 'memgradeSeq')?.value?.value;
+  if (!finder || typeof seq !== 'number') return null;
 
   const held = new Map<number, HolderRecord[]>();
   const frames: PausedState['frames'] = [];
@@ -125,31 +140,31 @@ export async function readHolders(client: InspectorClient, callFrames: CallFrame
         if (sharedScopesDone.has(scope.type)) continue;
         sharedScopesDone.add(scope.type);
       }
-      for (const prop of await properties(scope.object.objectId)) {
-        if (prop.value?.type !== 'object' || !prop.value.objectId) continue;
-        const found = await client.send<{ result: { value?: string } }>('Runtime.callFunctionOn', {
-          objectId: finder,
-          functionDeclaration: 'function (value) { return this(value); }',
-          arguments: [{ objectId: prop.value.objectId }],
-          returnByValue: true,
-        });
-        for (const entry of (found.result.value ?? '').split('\n')) {
-          if (entry === '') continue;
-          const [path, id] = entry.split('\t');
-          const kind: HolderKind = path !== '' ? 'property' : baseKind === 'local' && params.includes(prop.name) ? 'parameter' : baseKind;
-          const holder: HolderRecord = {
-            name: `${prop.name}${path}`,
-            kind,
-            function: shared ? '(top level)' : fn,
-            file: shared ? null : file,
-            line: shared ? null : line,
-          };
-          const list = held.get(Number(id)) ?? [];
-          list.push(holder);
-          held.set(Number(id), list);
-        }
+      // One call per scope: the harness's finder looks at every object the scope holds.
+      const objects = (await properties(scope.object.objectId)).filter((p) => p.value?.type === 'object' && p.value.objectId);
+      if (objects.length === 0) continue;
+      const found = await client.send<{ result: { value?: string } }>('Runtime.callFunctionOn', {
+        objectId: finder,
+        functionDeclaration: FIND_ALL,
+        arguments: objects.map((p) => ({ objectId: p.value!.objectId })),
+        returnByValue: true,
+      });
+      for (const [index, path, id] of parseFound(found.result.value ?? '')) {
+        const prop = objects[index];
+        if (prop === undefined) continue;
+        const kind: HolderKind = path !== '' ? 'property' : baseKind === 'local' && params.includes(prop.name) ? 'parameter' : baseKind;
+        const holder: HolderRecord = {
+          name: cutText(`${prop.name}${path}`, TEXT_LIMITS.name),
+          kind,
+          function: shared ? '(top level)' : fn,
+          file: shared ? null : file,
+          line: shared ? null : line,
+        };
+        const list = held.get(id) ?? [];
+        list.push(holder);
+        held.set(id, list);
       }
     }
   }
-  return { held, frames };
+  return { seq, held, frames };
 }

@@ -10,16 +10,26 @@ import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
-/** Time a child gets beyond the job's own timeout to set up, report and tear down. */
+/** Time a child gets beyond the job's own limits to set up, report and tear down. */
 const DEADLINE_GRACE_MS = 5000;
+
+/**
+ * The longest a job may take in its child: the measured run and the hidden check each within
+ * the submission's timeout, the explanation within its budget, and the grace.
+ */
+export const jobDeadlineMs = (job: SandboxJob) =>
+  job.limits.timeoutMs * (job.hiddenSetup === null ? 1 : 2) + job.limits.explainMs + DEADLINE_GRACE_MS;
 /**
  * Set for every sandbox child: glibc backs large allocations (ArrayBuffers) with transparent
  * huge pages where the kernel allows it (madvise mode), so touching a fresh 100 MB array costs
  * a quarter of the page faults, as it does for NumPy. No effect on what is measured.
  */
 export const SANDBOX_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
-/** What V8 prints when it aborts on a heap it cannot grow. */
-const V8_OOM = /out of memory|allocation failed|OOM|heap limit/i;
+/**
+ * What V8 prints, each at the start of a line, when it aborts on a heap it cannot grow. Only the
+ * stderr of the job at hand is searched: nothing a submission does reaches stderr.
+ */
+const V8_OOM = /^(<--- Last few GCs --->|is_heap_oom = 1|FATAL ERROR: .*(out of memory|heap limit)|# Fatal process out of memory)/m;
 
 export interface ProcessLimits {
   /** Resident memory the whole child may use before it is killed. */
@@ -110,13 +120,15 @@ export class SandboxProcess {
     if (!this.alive) return { kind: 'crashed', message: 'the sandbox process had died before the job', peak: null };
     const id = this.nextId++;
     this.jobsRun++;
+    this.stderrTail = '';
     return new Promise<RunOutcome>((resolve) => {
       let killedFor: 'deadline' | 'rss' | null = null;
+      let measured: RunOutcome | null = null;
       const finish = (outcome: RunOutcome) => {
         clearTimeout(deadline);
         clearInterval(watch);
         this.child.off('message', onMessage);
-        this.child.off('exit', onExit);
+        this.child.off('close', onClose);
         this.peaks.delete(id);
         resolve(outcome);
       };
@@ -124,7 +136,7 @@ export class SandboxProcess {
         killedFor = why;
         this.child.kill('SIGKILL');
       };
-      const deadline = setTimeout(() => kill('deadline'), job.limits.timeoutMs + job.limits.explainMs + DEADLINE_GRACE_MS);
+      const deadline = setTimeout(() => kill('deadline'), jobDeadlineMs(job));
       const watch = setInterval(() => {
         const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
         if (rss === null) return;
@@ -132,14 +144,21 @@ export class SandboxProcess {
         if (rss > limits.rssLimitBytes) kill('rss');
       }, RSS_POLL_MS);
       const onMessage = (message: ChildMessage) => {
+        if (message.type === 'measured' && message.id === id) measured = message.outcome;
         if (message.type !== 'result' || message.id !== id) return;
         // A child that asks to be replaced is stopped now; its pool starts another.
         if (message.recycle) void this.close();
         finish(message.outcome);
       };
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      // Classified once the child's output is all read: its last peak line and V8's
+      // out-of-memory text may still be in the pipes when the process exits.
+      const onClose = (code: number | null, signal: NodeJS.Signals | null) => {
         const peak = this.peaks.get(id) ?? null;
-        if (killedFor === 'deadline') {
+        if (measured !== null) {
+          // Graded already; only the explanation's replay was lost.
+          const reason = `the explanation's replay did not finish (${killedFor === 'deadline' ? 'out of time' : `the sandbox process died: ${signal ?? code}`})`;
+          finish(measured.kind === 'report' ? { ...measured, holders: { status: 'missing', reason } } : measured);
+        } else if (killedFor === 'deadline') {
           finish({ kind: 'timeout', limit: 'wall', limit_ms: job.limits.timeoutMs, peak });
         } else if (killedFor === 'rss' || V8_OOM.test(this.stderrTail)) {
           finish({
@@ -155,7 +174,7 @@ export class SandboxProcess {
         }
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', onExit);
+      this.child.once('close', onClose);
       const message: ParentMessage = { type: 'run', id, job };
       this.child.send(message);
     });

@@ -9,6 +9,8 @@ export interface SandboxJob {
   steps: string[];
   /** Name of the helper that checks the result, or null when the assignment has none. */
   check: string | null;
+  /** Name of the helper that switches the others to hidden input for the hidden check, or null. */
+  hiddenSetup: string | null;
   limits: SandboxLimits;
 }
 
@@ -84,7 +86,8 @@ export type PeakHolders =
 
 /** The harness's report, parsed from the JSON string it builds inside the isolate. */
 export interface IsolateReport {
-  outcome: 'returned' | 'threw' | 'memory_cap' | 'check_threw';
+  /** load_failed: the script threw while it loaded; the report holds what was measured so far. */
+  outcome: 'returned' | 'threw' | 'memory_cap' | 'check_threw' | 'load_failed';
   error: ThrownError | null;
   check: CheckRecord | null;
   peak_bytes: number;
@@ -108,6 +111,12 @@ export interface IsolateReport {
   timeline: SampleRecord[];
 }
 
+/** The check of a second, small run on input the submission could not predict. */
+export interface HiddenCheck {
+  correct: boolean;
+  message: string;
+}
+
 /** Highest exact live figure seen by the host, kept even when the isolate dies. */
 export interface PeakSoFar {
   peak_bytes: number;
@@ -117,10 +126,10 @@ export interface PeakSoFar {
 
 /** How a sandboxed run ended, before any verdict is drawn from it. */
 export type RunOutcome =
-  | { kind: 'report'; report: IsolateReport; holders: PeakHolders }
+  | { kind: 'report'; report: IsolateReport; holders: PeakHolders; hidden: HiddenCheck | null }
   | { kind: 'syntax_error'; message: string; line: number | null; column: number | null }
   | { kind: 'missing_entry_point'; message: string }
-  | { kind: 'load_error'; error: ThrownError }
+  | { kind: 'load_error'; error: ThrownError; report: IsolateReport | null }
   | { kind: 'timeout'; limit: 'wall' | 'cpu'; limit_ms: number; peak: PeakSoFar | null }
   | { kind: 'memory_cap'; message: string; peak: PeakSoFar | null }
   | { kind: 'crashed'; message: string; peak: PeakSoFar | null };

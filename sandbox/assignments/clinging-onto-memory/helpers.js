@@ -60,7 +60,28 @@ const wordViews = (data, out) => {
 // put back each byte's top bit by xor, so that no carry crosses into the next byte.
 const splat = (byte) => (byte & 0xff) * 0x01010101;
 
+// The hidden check (manifest: hidden_check): a second, small run on bytes made from a seed the
+// submission never sees, so that only a result computed from the input passes. Not a multiple
+// of 4 bytes long, so that the kernels' byte-wise tails are checked too.
+const HIDDEN_BYTES = 1000003;
+let hiddenSeed = null;
+const seededBytes = (seed, n) => {
+  const out = new Uint8Array(n);
+  let x = seed | 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+};
+function hidden_setup(seed) {
+  hiddenSeed = toNumber(seed);
+}
+
 function load_xMb_of_data(mb) {
+  if (hiddenSeed !== null) return seededBytes(hiddenSeed, HIDDEN_BYTES);
   const out = new Uint8Array(MB_CONVERSION * toNumber(mb));
   fill(out, 1);
   return out;
@@ -273,11 +294,33 @@ const firstWrongWordBlock = (words, count, expected) => {
   return -1;
 };
 
+// What the whole pipeline makes of each byte value, for the hidden check.
+const pipelineTable = () => {
+  const power = byteTable(POWER_AMOUNT);
+  const table = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) table[v] = power[(v - SUBTRACT_AMOUNT) & 0xff] * DUPLICATE_CONST + ADD_AMOUNT;
+  return table;
+};
+
+const checkHidden = (result) => {
+  const n = lengthOf(result);
+  if (n !== HIDDEN_BYTES) return { correct: false, message: 'expected ' + HIDDEN_BYTES + ' elements, got ' + n, first_bad_index: null };
+  const input = seededBytes(hiddenSeed, HIDDEN_BYTES);
+  const table = pipelineTable();
+  for (let i = 0; i < n; i++) {
+    if (result[i] !== table[input[i]]) {
+      return { correct: false, message: 'element ' + i + ' is ' + result[i] + ', expected ' + table[input[i]], first_bad_index: i };
+    }
+  }
+  return { correct: true, message: 'all ' + n + ' elements are right', first_bad_index: null };
+};
+
 function check(result) {
   if (tagOf(result) !== 'Uint8Array') {
     const kind = result === null ? 'null' : typeof result;
     return { correct: false, message: 'process_data must return a Uint8Array, got ' + (tagOf(result) || kind), first_bad_index: null };
   }
+  if (hiddenSeed !== null) return checkHidden(result);
   const n = lengthOf(result);
   if (n !== EXPECTED_LENGTH) {
     return { correct: false, message: 'expected ' + EXPECTED_LENGTH + ' elements, got ' + n, first_bad_index: null };

@@ -1,0 +1,381 @@
+// One run of a submission in a fresh isolate of THIS process, with the measurement harness, the
+// assignment's helpers and the inspector: the measured run, the hidden check and the replay are
+// all runs of this kind, set up differently. Only the sandbox child process calls it: hostile
+// code can crash whatever process hosts the isolate (isolated-vm's README).
+import { readFileSync } from 'node:fs';
+import { SUBMISSION_FILE } from './constants.ts';
+import { readHolders, type CallFrame, type PausedState, type RunScript } from './holders.ts';
+import { InspectorClient } from './inspector.ts';
+import { ivm, type ivmModule } from './isolated-vm.ts';
+import { readLiveness } from './liveness.ts';
+import { cutText, TEXT_LIMITS } from './text-limits.ts';
+import type { IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
+
+const PRELUDE_FILE = 'memgrade:harness';
+const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
+
+const MODULE_SYNTAX = /Cannot use import statement outside a module|Unexpected token 'export'/;
+const CPU_POLL_MS = 25;
+/** How long a run gets to end after the inspector asked it to terminate. */
+const TERMINATE_GRACE_MS = 1000;
+/** How long the inspector gets to answer its last messages before its session is disposed. */
+const DRAIN_TIMEOUT_MS = 1000;
+
+/** How the harness explains the peak: not at all, at each new peak, or at one given sample. */
+export type ExplainMode = { mode: 'off' } | { mode: 'peaks'; maxPauses: number } | { mode: 'at'; seq: number; external: number };
+
+export interface RunOptions {
+  explain: ExplainMode;
+  /** Time all reads of who holds what may take together; past it, pauses are resumed unread. */
+  explainBudgetMs: number;
+  /** For the hidden check: the seed of the input the helpers make instead of the usual one. */
+  hiddenSeed?: number;
+  /** Called whenever the exact live figure reaches a new high, so a parent can keep it. */
+  onPeak?: (peak: PeakSoFar) => void;
+}
+
+/** A run's outcome before the peak is explained and the hidden check is added. */
+export type Measured = Exclude<RunOutcome, { kind: 'report' }> | { kind: 'report'; report: IsolateReport };
+
+export interface RunResult {
+  measured: Measured;
+  /** What was read at each peak pause, by timeline sample. */
+  paused: Map<number, PausedState>;
+  /** Why a read of who holds what failed or was skipped, if one did. */
+  explainFailure: string | null;
+  /** The isolate was left in a state this process should not run another isolate in. */
+  recycle: boolean;
+}
+
+/** The helpers run inside a function of their own, which returns what they export. The two
+ * lines the wrapper adds on top are taken off the line numbers. */
+const HELPERS_LINE_OFFSET = -2;
+function helperWrapper(job: SandboxJob): string {
+  const exported = [...job.helpers.globals, ...[job.check, job.hiddenSetup].filter((name) => name !== null)];
+  return `(function () {\n'use strict';\n${job.helpers.source}\nreturn { ${exported.join(', ')} };\n})`;
+}
+
+/** Splits isolated-vm's "message [file:line:column]" into its parts. */
+function parseCompileError(error: unknown, file: string) {
+  const raw = cutText(error instanceof Error ? error.message : String(error), TEXT_LIMITS.message);
+  const match = /^(.*) \[([^\]]*):(\d+):(\d+)\]$/s.exec(raw);
+  if (match && match[2] === file) {
+    return { message: match[1], line: Number(match[3]), column: Number(match[4]) };
+  }
+  return { message: raw, line: null, column: null };
+}
+
+/**
+ * Keeps the error line and the frames of the submission and the assignment's helpers; drops the
+ * harness's own frames, which say nothing to a student.
+ */
+function trimStack(stack: string | null, keepFiles: string[]): string | null {
+  if (stack === null) return null;
+  const lines = stack.split('\n');
+  const head = lines.filter((line) => !line.startsWith('    at '));
+  const frames = lines.filter((line) => line.startsWith('    at ') && keepFiles.some((f) => line.includes(`${f}:`)));
+  return cutText([...head, ...frames].join('\n'), TEXT_LIMITS.stack);
+}
+
+/** Runs the submission once, as `options` say. Never throws for anything the submission does. */
+export async function runSubmission(job: SandboxJob, options: RunOptions): Promise<RunResult> {
+  // Every run has the inspector on: the harness learns through it which buffers a GC freed.
+  const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb, inspector: true });
+  let baseline: { external: number; heap: number } | null = null;
+  let peak: PeakSoFar | null = null;
+  let deadlineHit: 'wall' | 'cpu' | null = null;
+  const paused = new Map<number, PausedState>();
+  let explainFailure: string | null = null;
+  const explainDeadline = Date.now() + options.explainBudgetMs;
+
+  const stats = new ivm.Callback((isBaseline?: boolean) => {
+    const s = isolate.getHeapStatisticsSync();
+    const external = s.externally_allocated_size;
+    const heap = s.used_heap_size;
+    if (isBaseline === true) {
+      baseline = { external, heap };
+    } else if (baseline !== null) {
+      const total = external - baseline.external + (heap - baseline.heap);
+      if (peak === null || total > peak.peak_bytes) {
+        peak = { peak_bytes: total, peak_external_bytes: external - baseline.external, peak_heap_bytes: heap - baseline.heap };
+        options.onPeak?.(peak);
+      }
+    }
+    return [external, heap];
+  });
+
+  // The inspector shows no file names for isolated-vm's scripts: they are told apart by source.
+  const files: RunScript[] = [
+    { file: job.helpers.filename, source: helperWrapper(job), lineOffset: HELPERS_LINE_OFFSET },
+    { file: SUBMISSION_FILE, source: job.code, lineOffset: 0 },
+  ];
+  let client: InspectorClient | null = null;
+  const scripts = new Map<string, RunScript | null>();
+  const scriptOf = async (scriptId: string): Promise<RunScript | null> => {
+    if (!scripts.has(scriptId)) {
+      const { scriptSource } = await client!.send<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId });
+      const known = scriptSource === PRELUDE_SOURCE ? null : files.find((f) => f.source === scriptSource);
+      scripts.set(scriptId, known === undefined ? { file: '(eval)', source: scriptSource, lineOffset: 0 } : known);
+    }
+    return scripts.get(scriptId) ?? null;
+  };
+
+  /** Serves the harness's pauses; any other (a `debugger` of the submission) is resumed at once. */
+  const onPaused = async (frames: CallFrame[]) => {
+    const top = frames[0];
+    if (top === undefined || (await scriptOf(top.location.scriptId)) !== null) return;
+    if (top.functionName === 'pauseForLiveness') {
+      await readLiveness(client!, top);
+      return;
+    }
+    if (top.functionName !== 'pauseAtPeak') return;
+    const left = explainDeadline - Date.now();
+    if (left <= 0) {
+      explainFailure = `reading who held what ran past its ${options.explainBudgetMs} ms budget`;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), left)));
+    try {
+      const read = await Promise.race([readHolders(client!, frames, scriptOf), late]);
+      if (read === 'late') explainFailure = `reading who held what ran past its ${options.explainBudgetMs} ms budget`;
+      else if (read !== null) paused.set(read.seq, read);
+    } catch (error) {
+      explainFailure = `the paused run could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // isolated-vm's `timeout` covers synchronous execution only, and `cpuTime` is a counter: this
+  // process keeps its own wall-clock and CPU deadlines. The inspector ends the run: disposing an
+  // isolate that has a session, above all one that is paused, crashes isolated-vm 7.0.1 (see
+  // inspector.ts). Should the run not end within TERMINATE_GRACE_MS (a built-in that never
+  // checks for interrupts), the isolate is disposed after all, and this process is recycled.
+  let hardStop: NodeJS.Timeout | undefined;
+  const stop = (limit: 'wall' | 'cpu') => {
+    if (deadlineHit !== null || isolate.isDisposed) return;
+    deadlineHit = limit;
+    if (client === null) {
+      isolate.dispose();
+      return;
+    }
+    client.terminate();
+    hardStop = setTimeout(() => {
+      client?.abandon();
+      if (!isolate.isDisposed) isolate.dispose();
+    }, TERMINATE_GRACE_MS);
+  };
+  const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
+  // CPU time is this process's: a sandbox process runs one isolate at a time and is otherwise
+  // idle. isolated-vm's own `cpuTime` is not read: reading it while the isolate runs perturbed
+  // V8's heap (one grading in about thirty came out 80 KB higher on isolated-vm 5).
+  const cpuAtStart = process.cpuUsage();
+  const cpuTimer = setInterval(() => {
+    const used = process.cpuUsage(cpuAtStart);
+    if ((used.user + used.system) / 1000 > job.limits.cpuTimeMs) stop('cpu');
+  }, CPU_POLL_MS);
+
+  const keepFiles = [SUBMISSION_FILE, job.helpers.filename];
+  const thrown = (error: ThrownError): ThrownError => ({
+    name: cutText(error.name, TEXT_LIMITS.name),
+    message: cutText(error.message, TEXT_LIMITS.message),
+    stack: trimStack(error.stack, keepFiles),
+  });
+  const withError = (report: IsolateReport): IsolateReport => (report.error ? { ...report, error: thrown(report.error) } : report);
+
+  let measured: Measured;
+  let harness: ivmModule.Reference<Record<string, unknown>> | null = null;
+  const call = async (name: string, args: unknown[] = [], promise = false) => {
+    const fn = await harness!.get(name, { reference: true });
+    return fn.apply(undefined, args, promise ? { result: { promise: true } } : {});
+  };
+  try {
+    const context = await isolate.createContext({ inspector: true });
+    client = await attachInspector(isolate, onPaused);
+    const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
+      reference: true,
+    });
+    const config = {
+      steps: job.steps,
+      entry: job.entryPoint,
+      check: job.check ?? '',
+      hiddenSetup: job.hiddenSetup ?? '',
+      explain: options.explain,
+      text: TEXT_LIMITS,
+    };
+    harness = (await install.apply(undefined, [stats, new ivm.ExternalCopy(config).copyInto()], {
+      result: { reference: true },
+    })) as ivmModule.Reference<Record<string, unknown>>;
+
+    const helpersFn = await (
+      await isolate.compileScript(files[0].source, { filename: job.helpers.filename, lineOffset: HELPERS_LINE_OFFSET })
+    ).run(context, { reference: true });
+    const helpers = await helpersFn.apply(undefined, [], { result: { reference: true } });
+    await call('installHelpers', [helpers.derefInto()]);
+    if (options.hiddenSeed !== undefined) await call('setupHidden', [options.hiddenSeed]);
+
+    await call('begin');
+    const stopped = () => deadlineHit !== null || isolate.isDisposed;
+    const entry = await loadSubmission(isolate, context, job, stopped);
+    if ('failure' in entry) {
+      measured = entry.failure;
+    } else if ('error' in entry) {
+      // The script threw while it loaded: its measurement so far is kept with the error.
+      await call('endLoad');
+      const report = JSON.parse((await call('reportLoad')) as string) as IsolateReport;
+      measured = { kind: 'load_error', error: thrown(entry.error), report };
+    } else {
+      await call('endLoad');
+      const json = (await call('run', [entry.ref.derefInto()], true)) as string;
+      measured = { kind: 'report', report: withError(JSON.parse(json) as IsolateReport) };
+    }
+  } catch (error) {
+    measured = classifyFailure(error, deadlineHit, isolate, job, peak, thrown);
+  } finally {
+    clearTimeout(wallTimer);
+    clearInterval(cpuTimer);
+  }
+  const recycle = await closeIsolate(isolate, client);
+  clearTimeout(hardStop);
+  return { measured, paused, explainFailure, recycle };
+}
+
+/**
+ * Disposes the isolate and its inspector session in the order isolated-vm 7.0.1 survives: every
+ * message answered, the session disconnected, the disconnection run, then the isolate. An
+ * isolate that isolated-vm disposed itself (its memory limit) may leave its session half torn
+ * down: it is not touched. Answers whether this process should be recycled.
+ */
+async function closeIsolate(isolate: ivmModule.Isolate, client: InspectorClient | null): Promise<boolean> {
+  if (isolate.isDisposed) {
+    client?.abandon();
+    return true;
+  }
+  let recycle = false;
+  if (client !== null) {
+    if (!(await client.drain(DRAIN_TIMEOUT_MS)) || isolate.isDisposed) {
+      client.abandon();
+      recycle = true;
+    } else {
+      client.disconnect();
+      await isolate.compileScript('').catch(() => undefined);
+    }
+  }
+  try {
+    if (!isolate.isDisposed) isolate.dispose();
+  } catch {
+    // Disposed meanwhile by isolated-vm itself.
+    recycle = true;
+  }
+  return recycle;
+}
+
+/** Turns the debugger on; every pause is served by `onPaused`, then resumed. */
+async function attachInspector(isolate: ivmModule.Isolate, onPaused: (frames: CallFrame[]) => Promise<void>): Promise<InspectorClient> {
+  const client = new InspectorClient(isolate.createInspectorSession());
+  client.on('Debugger.paused', (params) => {
+    // Every pause is resumed, whatever happened while it lasted: a run left paused never ends.
+    onPaused((params as { callFrames: CallFrame[] }).callFrames)
+      .catch(() => undefined)
+      .finally(() => client.post('Debugger.resume'));
+  });
+  await client.send('Debugger.enable');
+  return client;
+}
+
+type Loaded = { ref: ivmModule.Reference<unknown> } | { error: ThrownError } | { failure: Measured };
+
+/** Evaluates the submission (as a script, or as a module if it is one) and finds its entry point. */
+async function loadSubmission(
+  isolate: ivmModule.Isolate,
+  context: ivmModule.Context,
+  job: SandboxJob,
+  stopped: () => boolean,
+): Promise<Loaded> {
+  const missing = (): Loaded => ({
+    failure: {
+      kind: 'missing_entry_point',
+      message: `the submission does not define a function named ${job.entryPoint} at its top level`,
+    },
+  });
+  let script: ivmModule.Script;
+  try {
+    script = await isolate.compileScript(job.code, { filename: SUBMISSION_FILE });
+  } catch (error) {
+    const parsed = parseCompileError(error, SUBMISSION_FILE);
+    if (!MODULE_SYNTAX.test(parsed.message)) return { failure: { kind: 'syntax_error', ...parsed } };
+    return loadModule(isolate, context, job, missing, stopped);
+  }
+  try {
+    await script.run(context);
+  } catch (error) {
+    return threwWhileLoading(error, stopped);
+  }
+  // A top-level `const` or `let` is a binding of the global scope, not a property of the
+  // global object, so the entry point is looked up by evaluating its name.
+  const name = JSON.stringify(job.entryPoint).slice(1, -1);
+  const ref = (await context.eval(`typeof ${name} === 'function' ? ${name} : undefined`, {
+    reference: true,
+  })) as ivmModule.Reference<unknown>;
+  return ref.typeof === 'function' ? { ref } : missing();
+}
+
+async function loadModule(
+  isolate: ivmModule.Isolate,
+  context: ivmModule.Context,
+  job: SandboxJob,
+  missing: () => Loaded,
+  stopped: () => boolean,
+): Promise<Loaded> {
+  let module: ivmModule.Module;
+  try {
+    module = await isolate.compileModule(job.code, { filename: SUBMISSION_FILE });
+  } catch (error) {
+    return { failure: { kind: 'syntax_error', ...parseCompileError(error, SUBMISSION_FILE) } };
+  }
+  try {
+    await module.instantiate(context, (specifier) => {
+      throw new Error(`imports are not available in a submission (import of "${specifier}")`);
+    });
+    await module.evaluate();
+  } catch (error) {
+    return threwWhileLoading(error, stopped);
+  }
+  const ref = await module.namespace.get(job.entryPoint, { reference: true });
+  return ref.typeof === 'function' ? { ref } : missing();
+}
+
+/**
+ * An error out of the script's evaluation is the submission's own, unless the run was stopped
+ * (a deadline, the memory limit): those are rethrown for classifyFailure, which knows why.
+ */
+function threwWhileLoading(error: unknown, stopped: () => boolean): Loaded {
+  if (stopped()) throw error;
+  if (!(error instanceof Error)) return { error: { name: 'thrown value', message: String(error), stack: null } };
+  return { error: { name: error.name, message: error.message, stack: typeof error.stack === 'string' ? error.stack : null } };
+}
+
+/**
+ * Why a run ended without a report. The run's own state says so, never the text of an error,
+ * which a submission can make say anything ("timed out", "memory limit").
+ */
+function classifyFailure(
+  error: unknown,
+  deadlineHit: 'wall' | 'cpu' | null,
+  isolate: ivmModule.Isolate,
+  job: SandboxJob,
+  peak: PeakSoFar | null,
+  thrown: (e: ThrownError) => ThrownError,
+): Measured {
+  if (deadlineHit !== null) {
+    return { kind: 'timeout', limit: deadlineHit, limit_ms: deadlineHit === 'cpu' ? job.limits.cpuTimeMs : job.limits.timeoutMs, peak };
+  }
+  if (isolate.isDisposed) {
+    return { kind: 'memory_cap', message: `the isolate ran past its ${job.limits.memoryCapMb} MB memory cap`, peak };
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : null;
+  return { kind: 'crashed', message: thrown({ name, message, stack }).message, peak };
+}
