@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../src/grading/assignments.ts';
 import { grade } from '../src/grading/grade.ts';
-import { htmlReport } from '../src/grading/html-report.ts';
+import { htmlReport } from '../src/report/html-report.ts';
 import { SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
 import { launchChromium } from '../tests/browser.ts';
 

@@ -187,7 +187,7 @@
   const TOLERANCE_FRACTION = 1 / 512;
   // Step exits are measured exactly (one GC each) up to this many times in a run, so that a
   // step called in a tight loop cannot turn into a GC storm.
-  const MAX_EXIT_SAMPLES = 1000;
+  const MAX_EXIT_SAMPLES = 100;
   const MAX_TIMELINE = 1000;
   const LATER_SAMPLE_MARGIN = 16 * 1024;
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
@@ -222,6 +222,7 @@
     measureMs: 0,
     startedAt: 0,
     trackedLiveBytes: 0,
+    idAtRead: 0,
     loading: false,
     measureAtRun: 0,
     holderPauses: 0,
@@ -309,15 +310,22 @@
     debugger;
     return memgradeLiveSet !== memgradeMarkLive;
   };
-  // Whether a tracked buffer can have died since the last read: only if the ArrayBuffer bytes
-  // the isolate holds fall short of the tracked ones, or if untracked buffers (whose liveness
-  // is not followed) could hide the difference.
-  const deathsPossible = (external) =>
-    live.size > 0 && (external < state.trackedLiveBytes || state.untrackedBytes > 0);
+  // Whether the live set must be read at this sample. A tracked buffer can only have died if
+  // the ArrayBuffer bytes the isolate holds fall short of the tracked ones, or if untracked
+  // buffers (whose liveness is not followed) could hide the difference; and the read is worth
+  // its pause when the live set is about to be listed (a new peak), when tracked bytes are
+  // known to have died by more than the tolerance, or when many records came since the last
+  // read (dead ones would fill the table).
+  const RECORDS_BETWEEN_READS = 64;
+  const needsLivenessRead = (external, newPeak) =>
+    live.size > 0 &&
+    (external < state.trackedLiveBytes || state.untrackedBytes > 0) &&
+    (newPeak || external < state.trackedLiveBytes - tolerance() || state.nextId - state.idAtRead >= RECORDS_BETWEEN_READS);
   // Returns how many tracked buffers died; -1 when the host did not answer (the records then stay).
   const readLiveness = () => {
     liveNow = null;
     state.livenessReads++;
+    state.idAtRead = state.nextId;
     pauseForLiveness();
     const alive = liveNow;
     liveNow = null;
@@ -333,25 +341,24 @@
     return gone.length;
   };
 
-  // A full GC; if tracked buffers died, their records are dropped and a second GC frees them,
-  // so that the harness's bookkeeping is not counted as the submission's heap.
-  const collect = () => {
+  // A GC that finds many dead records is followed by a second one, which frees them, so that
+  // the harness's bookkeeping (about 250 bytes a record) is not counted as the submission's heap.
+  const DEATHS_FOR_SECOND_GC = 16;
+
+  // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
+  // live JS heap, relative to the baseline taken just before the script was evaluated.
+  const sample = (reason) => {
+    const started = dateNow();
     gc();
     state.gcCount++;
     let stats = hostStats();
-    if (deathsPossible(stats[0] - state.baselineExternal) && readLiveness() > 0) {
+    const isNewPeak = (total) => total > state.peak + (reason === 'allocation' ? 0 : LATER_SAMPLE_MARGIN);
+    const beforeRead = stats[0] - state.baselineExternal + stats[1] - state.baselineHeap;
+    if (needsLivenessRead(stats[0] - state.baselineExternal, isNewPeak(beforeRead)) && readLiveness() >= DEATHS_FOR_SECOND_GC) {
       gc();
       state.gcCount++;
       stats = hostStats();
     }
-    return stats;
-  };
-
-  // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
-  // live JS heap, relative to the baseline taken just before the entry point was called.
-  const sample = (reason) => {
-    const started = dateNow();
-    const stats = collect();
     const external = stats[0] - state.baselineExternal;
     const heap = stats[1] - state.baselineHeap;
     const total = external + heap;
@@ -382,7 +389,7 @@
     // The peak belongs to the allocation that made it. A later sample (a step returning, the
     // end of the run) only takes it over with more than heap noise on top, so that the peak,
     // its live set and its holders describe the moment of the allocation.
-    if (total > state.peak + (reason === 'allocation' ? 0 : LATER_SAMPLE_MARGIN)) {
+    if (isNewPeak(total)) {
       state.peak = total;
       state.peakExternal = external;
       state.peakHeap = heap;
@@ -785,11 +792,16 @@
 
   // Called by the host before it evaluates the submission's script: the baseline is what the
   // harness and the helpers hold, and everything from the script's first statement is measured.
+  // A run that only checks the result (the hidden check) measures nothing: no GC, no sample.
+  const measuring = config.measure;
+
   const begin = () => {
+    if (!measuring) return;
     // The inspector builds what it needs on its first read: done before the baseline, so that
     // it is not counted as the submission's.
     readLiveness();
-    const stats = collect();
+    gc();
+    const stats = hostStats();
     state.baselineExternal = stats[0];
     state.baselineHeap = stats[1];
     hostStats(true);
@@ -803,6 +815,7 @@
 
   // Called by the host once the script has been evaluated (or has failed to).
   const endLoad = () => {
+    if (!measuring) return;
     const load = mapGet(stepStats, LOAD_STEP);
     load.live_after_bytes = sample('return:' + LOAD_STEP);
     stepStack.length = 0;
@@ -811,6 +824,7 @@
   };
 
   const finish = () => {
+    if (!measuring) return;
     const final = sample('end');
     state.running = false;
     const entry = mapGet(stepStats, entryName);

@@ -5,10 +5,10 @@ import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.ts';
 import { grade } from '../grading/grade.ts';
-import { htmlReport } from '../grading/html-report.ts';
+import { htmlReport } from '../report/html-report.ts';
 import type { GradeResult } from '../grading/result.ts';
 import type { Assignment } from '../grading/assignments.ts';
-import { textReport } from '../grading/text-report.ts';
+import { textReport } from '../report/text-report.ts';
 import { SandboxProcess } from '../sandbox-host/sandbox-process.ts';
 
 const USAGE = `usage: memgrade grade FILE [--assignment ID] [--format json|text|html]

@@ -6,6 +6,9 @@ import type { Assignment } from './assignments.ts';
 import { mib } from './format.ts';
 import type { GradeResult, LiveAllocation } from './result.ts';
 
+/** Holders listed per allocation; the others are counted. */
+const MAX_HOLDERS = 8;
+
 /** The last line of the submission that mentions `name`: where it was last read. */
 function lastMention(code: string, name: string): number | null {
   const pattern = new RegExp(`(^|[^\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
@@ -61,7 +64,8 @@ export function explain(
         file: a.file,
         line: a.line,
         bytes: a.bytes,
-        holders: found,
+        holders: found.slice(0, MAX_HOLDERS),
+        holders_omitted: Math.max(0, found.length - MAX_HOLDERS),
         hint: hintFor(found, a.bytes, report.peak_step, code),
       };
     })

@@ -4,7 +4,3 @@ export const MiB = 1024 * 1024;
 export function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
-
-export function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}

@@ -74,7 +74,11 @@ export const LiveAllocation = Type.Composite(
   [
     AllocationBase,
     Type.Object({
-      holders: Type.Array(Holder, { description: 'what keeps it alive at the peak, innermost frame first; empty when the explanation is missing' }),
+      holders: Type.Array(Holder, {
+        maxItems: 8,
+        description: 'what keeps it alive at the peak, innermost frame first (the first 8); empty when the explanation is missing',
+      }),
+      holders_omitted: Type.Integer({ minimum: 0, description: 'holders beyond the 8 listed' }),
       hint: Nullable(Type.String({ description: 'what the student can change, when the holder is in the submission' })),
     }),
   ],

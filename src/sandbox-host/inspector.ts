@@ -58,6 +58,9 @@ export class InspectorClient {
     if (this.closed) return Promise.reject(new Error('inspector session closed'));
     return new Promise<T>((resolve, reject) => {
       this.pending.set(this.dispatch(method, params, 'request'), { resolve: resolve as (value: unknown) => void, reject });
+      // A wake-up right behind it: a request that arrives just as the isolate pauses is then
+      // not left waiting for the next timer tick (5 ms, against about 1 ms for a whole read).
+      this.dispatch('Runtime.getIsolateId', {}, 'nudge');
       this.nudge ??= setInterval(() => this.wake(), NUDGE_MS);
     });
   }

@@ -153,18 +153,19 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   // inspector.ts). Should the run not end within TERMINATE_GRACE_MS (a built-in that never
   // checks for interrupts), the isolate is disposed after all, and this process is recycled.
   let hardStop: NodeJS.Timeout | undefined;
-  const stop = (limit: 'wall' | 'cpu') => {
-    if (deadlineHit !== null || isolate.isDisposed) return;
-    deadlineHit = limit;
-    if (client === null) {
-      isolate.dispose();
-      return;
-    }
-    client.terminate();
+  const terminate = () => {
+    client!.terminate();
     hardStop = setTimeout(() => {
       client?.abandon();
       if (!isolate.isDisposed) isolate.dispose();
     }, TERMINATE_GRACE_MS);
+  };
+  // Before the inspector is attached nothing of the submission runs yet: the deadline is only
+  // noted, and acted on once it is (disposing now would leave the attachment waiting forever).
+  const stop = (limit: 'wall' | 'cpu') => {
+    if (deadlineHit !== null || isolate.isDisposed) return;
+    deadlineHit = limit;
+    if (client !== null) terminate();
   };
   const wallTimer = setTimeout(() => stop('wall'), job.limits.timeoutMs);
   // CPU time is this process's: a sandbox process runs one isolate at a time and is otherwise
@@ -193,6 +194,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   try {
     const context = await isolate.createContext({ inspector: true });
     client = await attachInspector(isolate, onPaused);
+    if (deadlineHit !== null) terminate();
     const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
       reference: true,
     });
@@ -202,6 +204,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       check: job.check ?? '',
       hiddenSetup: job.hiddenSetup ?? '',
       explain: options.explain,
+      measure: options.hiddenSeed === undefined,
       text: TEXT_LIMITS,
     };
     harness = (await install.apply(undefined, [stats, new ivm.ExternalCopy(config).copyInto()], {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { htmlReport } from '../../src/grading/html-report.ts';
+import { htmlReport } from '../../src/report/html-report.ts';
 import type { GradeResult } from '../../src/grading/result.ts';
 import { launchChromium } from '../browser.ts';
 import { assignment, Grader } from '../support.ts';

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/grade.ts';
-import { htmlReport } from '../../grading/html-report.ts';
+import { htmlReport } from '../../report/html-report.ts';
 import { InvalidCursorError } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
 import { ApiProblem } from '../problems.ts';

@@ -1,8 +1,8 @@
 // The plain-text report, modelled on pytest-memray's failure report: the verdict, then the
 // allocations alive at the peak, largest first, then the per-step table.
-import type { Assignment } from './assignments.ts';
-import { mib } from './format.ts';
-import type { GradeResult, Holder } from './result.ts';
+import type { Assignment } from '../grading/assignments.ts';
+import { mib } from '../grading/format.ts';
+import type { GradeResult, Holder } from '../grading/result.ts';
 
 const table = (rows: string[][]): string[] => {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -44,7 +44,8 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
     out.push('', `Allocations alive at the peak${result.peak_step ? ` (in ${result.peak_step})` : ''}, largest first:`);
     for (const a of result.live_at_peak) {
       out.push(`  - ${mib(a.bytes).padStart(10)}  #${a.id} from ${a.step}, allocated at ${a.site ?? '(small allocations)'}`);
-      if (a.holders.length > 0) out.push(`      held by ${a.holders.map(describeHolder).join('; ')}`);
+      const more = a.holders_omitted > 0 ? `; and ${a.holders_omitted} more` : '';
+      if (a.holders.length > 0) out.push(`      held by ${a.holders.map(describeHolder).join('; ')}${more}`);
       if (a.hint) out.push(`      hint: ${a.hint}`);
     }
     if (result.untracked_at_peak_bytes > 0) out.push(`  - ${mib(result.untracked_at_peak_bytes).padStart(10)}  in allocations under 1 KiB`);

@@ -1,14 +1,16 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing
 // fetched at view time) that a student can open from disk or from the API.
-import type { Assignment } from './assignments.ts';
-import { mib } from './format.ts';
-import type { GradeResult } from './result.ts';
+import type { Assignment } from '../grading/assignments.ts';
+import { mib } from '../grading/format.ts';
+import type { GradeResult } from '../grading/result.ts';
 import { describeHolder } from './text-report.ts';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const OTHER_COLOUR = '#bab0ac';
 const WIDTH = 960;
-const MAX_DRAWN_SAMPLES = 400;
+const MAX_DRAWN_SAMPLES = 300;
+/** Allocations drawn one by one in a sample's bar; the rest are summed by step. */
+const DRAWN_PER_SAMPLE = 12;
 
 const esc = (value: unknown): string =>
   String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -48,21 +50,28 @@ function timelineSvg(result: GradeResult, colours: Map<string, string>): string 
   const y = (bytes: number) => m.top + (1 - bytes / top) * (height - m.top - m.bottom);
   const barWidth = Math.max(1, (WIDTH - m.left - m.right) / drawn.length);
   const parts: string[] = [];
+  const rect = (cls: string, i: number, from: number, bytes: number, fill: string, title: string) =>
+    `<rect class="${cls}" x="${x(i).toFixed(1)}" y="${y(from + bytes).toFixed(1)}" width="${barWidth.toFixed(1)}" ` +
+    `height="${(y(from) - y(from + bytes)).toFixed(1)}" fill="${fill}"><title>${esc(title)}</title></rect>`;
   drawn.forEach((sample, i) => {
+    // The largest allocations alive at the sample each get a rectangle; the others are summed
+    // by step, so that a page stays small whatever the submission allocated.
+    const alive = result.allocations
+      .filter((a) => a.born_seq <= sample.seq && (a.died_seq === null || a.died_seq > sample.seq))
+      .sort((a, b) => b.bytes - a.bytes);
     let stacked = 0;
-    for (const a of result.allocations) {
-      if (a.born_seq > sample.seq || (a.died_seq !== null && a.died_seq <= sample.seq)) continue;
-      parts.push(
-        `<rect class="alloc" x="${x(i).toFixed(1)}" y="${y(stacked + a.bytes).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(stacked) - y(stacked + a.bytes)).toFixed(1)}" fill="${colours.get(a.step) ?? OTHER_COLOUR}"><title>#${a.id} from ${esc(a.step)}: ${mib(a.bytes)}</title></rect>`,
-      );
+    for (const a of alive.slice(0, DRAWN_PER_SAMPLE)) {
+      parts.push(rect('alloc', i, stacked, a.bytes, colours.get(a.step) ?? OTHER_COLOUR, `#${a.id} from ${a.step}: ${mib(a.bytes)}`));
       stacked += a.bytes;
     }
-    const rest = Math.max(0, sample.live_bytes - stacked);
-    if (rest > 0) {
-      parts.push(
-        `<rect class="other" x="${x(i).toFixed(1)}" y="${y(stacked + rest).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(stacked) - y(stacked + rest)).toFixed(1)}" fill="${OTHER_COLOUR}"><title>JS heap and small allocations: ${mib(rest)}</title></rect>`,
-      );
+    const byStep = new Map<string, number>();
+    for (const a of alive.slice(DRAWN_PER_SAMPLE)) byStep.set(a.step, (byStep.get(a.step) ?? 0) + a.bytes);
+    for (const [step, bytes] of byStep) {
+      parts.push(rect('alloc', i, stacked, bytes, colours.get(step) ?? OTHER_COLOUR, `smaller allocations from ${step}: ${mib(bytes)}`));
+      stacked += bytes;
     }
+    const rest = Math.max(0, sample.live_bytes - stacked);
+    if (rest > 0) parts.push(rect('other', i, stacked, rest, OTHER_COLOUR, `JS heap and small allocations: ${mib(rest)}`));
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const bytes = top * f;
@@ -114,8 +123,16 @@ function icicleSvg(result: GradeResult, colours: Map<string, string>): string {
 
 function holdersTable(result: GradeResult, colours: Map<string, string>): string {
   if (result.live_at_peak.length === 0) return '';
+  const heldBy = (a: GradeResult['live_at_peak'][number]) => {
+    if (a.holders.length === 0) return '<em>not known</em>';
+    const more = a.holders_omitted > 0 ? `<br>and ${a.holders_omitted} more` : '';
+    return a.holders.map((h) => esc(describeHolder(h))).join('<br>') + more;
+  };
   const rows = result.live_at_peak.map(
-    (a) => `<tr><td><span class="swatch" style="background:${colours.get(a.step) ?? OTHER_COLOUR}"></span>#${a.id}</td><td class="num">${mib(a.bytes)}</td><td>${esc(a.step)}</td><td><code>${esc(a.site ?? '(small allocations)')}</code></td><td>${a.holders.length > 0 ? a.holders.map((h) => esc(describeHolder(h))).join('<br>') : '<em>not known</em>'}</td><td>${a.hint ? withCode(a.hint) : ''}</td></tr>`,
+    (a) =>
+      `<tr><td><span class="swatch" style="background:${colours.get(a.step) ?? OTHER_COLOUR}"></span>#${a.id}</td>` +
+      `<td class="num">${mib(a.bytes)}</td><td>${esc(a.step)}</td><td><code>${esc(a.site ?? '(small allocations)')}</code></td>` +
+      `<td>${heldBy(a)}</td><td>${a.hint ? withCode(a.hint) : ''}</td></tr>`,
   );
   const explanation = result.explanation;
   const note = explanation
