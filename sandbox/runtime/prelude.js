@@ -60,9 +60,20 @@
   const NativeDate = Date;
   const dateNow = Date.now;
   const mathMax = Math.max;
+  const mathMin = Math.min;
   const isArray = Array.isArray;
   const mathImul = Math.imul;
   const StringCtor = String;
+  const NativeFunction = Function;
+  const stringValueOf = uncurry(String.prototype.valueOf);
+  // The length of a boxed string receiver; -1 for anything else.
+  const stringLength = (boxed) => {
+    try {
+      return stringValueOf(boxed).length;
+    } catch {
+      return -1;
+    }
+  };
   const stringIndexOf = uncurry(String.prototype.indexOf);
   const stringSlice = uncurry(String.prototype.slice);
   const PromiseCtor = Promise;
@@ -216,12 +227,18 @@
     peakStep: null,
     peakLive: null,
     nextId: 0,
+    allocations: 0,
     gcCount: 0,
     exitSamples: 0,
     seq: 0,
     measureMs: 0,
     startedAt: 0,
     trackedLiveBytes: 0,
+    heapChecks: 0,
+    peakTicks: 0,
+    peakAllocations: 0,
+    peakReason: '',
+    heapAllowance: 0,
     idAtRead: 0,
     loading: false,
     measureAtRun: 0,
@@ -233,6 +250,8 @@
     capHit: false,
     capRequestBytes: 0,
   };
+  // Calls of `tick` so far (see "the JS heap between allocations").
+  let ticks = 0;
   const live = new MapCtor();
   const seen = new WeakMapCtor();
   const liveSet = new WeakSetCtor();
@@ -395,6 +414,9 @@
       state.peakHeap = heap;
       state.peakSeq = state.seq;
       state.peakStep = step;
+      state.peakTicks = ticks;
+      state.peakAllocations = state.allocations;
+      state.peakReason = reason;
       state.peakLive = largest(live, MAX_LISTED_AT_PEAK);
       // Who holds what is read at each new peak, up to a number of times: the last read that
       // is still the peak when the run ends explains it, with no second run.
@@ -404,7 +426,16 @@
       }
     }
     state.measureMs += dateNow() - started;
-    if (explain.mode === 'at' && state.seq === explain.seq && external === explain.external) {
+    // A replay knows the peak's sample by where the run was (ticks and allocations so far, and
+    // why it sampled), not by its number: exact samples prompted by the heap's garbage-inclusive
+    // size can come at other moments in another run.
+    if (
+      explain.mode === 'at' &&
+      ticks === explain.ticks &&
+      state.allocations === explain.allocations &&
+      reason === explain.reason &&
+      external === explain.external
+    ) {
       pauseAtPeak(state.seq);
       // The replay has served its purpose: end it here rather than compute the rest.
       throw REPLAY_DONE;
@@ -430,17 +461,19 @@
       return isArrayBuffer(value) ? value : null;
     }
   };
-  // For each value of `values`, the tracked allocations it holds, as lines
-  // "index \t path \t id". Arrays are looked at by index (their own keys could number millions).
-  const findHeld = (values) => {
+  // For each variable of `scope` (a scope object the inspector made), the tracked allocations
+  // it holds, as lines "variable \t path \t id". Arrays are looked at by index (their own keys
+  // could number millions).
+  const MAX_SCOPE_KEYS = 4096;
+  const findHeld = (scope) => {
     let out = '';
-    let index = 0;
+    let variable = '';
     const visit = (v, path, depth) => {
       if (v === null || typeof v !== 'object') return;
       const buffer = bufferOf(v);
       if (buffer !== null) {
         const id = weakMapGet(seen, buffer);
-        if (id) out += index + '\t' + path + '\t' + id + '\n';
+        if (id) out += variable + '\t' + path + '\t' + id + '\n';
         return;
       }
       if (depth >= MAX_DEPTH) return;
@@ -458,10 +491,23 @@
         if (desc !== undefined && 'value' in desc) visit(desc.value, path + '.' + cut(key, MAX_NAME), depth + 1);
       }
     };
-    const count = getOwnPropertyDescriptor(values, 'length').value;
-    for (index = 0; index < count; index++) visit(getOwnPropertyDescriptor(values, StringCtor(index)).value, '', 0);
+    let names;
+    try {
+      names = ownKeys(scope);
+    } catch {
+      return out;
+    }
+    for (let i = 0; i < names.length && i < MAX_SCOPE_KEYS; i++) {
+      const name = names[i];
+      if (typeof name !== 'string') continue;
+      const desc = getOwnPropertyDescriptor(scope, name);
+      if (desc === undefined || !('value' in desc)) continue;
+      variable = cut(name, MAX_NAME);
+      visit(desc.value, '', 0);
+    }
     return out;
   };
+
   const pauseAtPeak = (seq) => {
     const memgradeFindHeld = findHeld;
     const memgradeSeq = seq;
@@ -473,15 +519,119 @@
   // a GC is needed only when that bound could beat the best figure we know of: the run's peak,
   // or the peak of a step on the stack. The count of GCs follows how often a peak can grow by
   // the tolerance, not how many allocations there are.
-  const maybeSample = () => {
-    const upper = state.lastExact + state.allocatedSinceExact;
+  // The best figure an upper bound must beat: the run's peak, or the peak of a step on the stack.
+  const bestKnown = () => {
     let best = state.peak;
     for (let i = 0; i < stepStack.length; i++) {
       const p = mapGet(stepStats, stepStack[i]).peak_live_bytes;
       if (p < best) best = p;
     }
-    if (upper > best + tolerance()) sample('allocation');
+    return best;
   };
+
+  const maybeSample = () => {
+    if (state.lastExact + state.allocatedSinceExact > bestKnown() + tolerance()) sample('allocation');
+  };
+
+  // ---- the JS heap between allocations --------------------------------------------------------
+  // Plain arrays, strings and objects allocate no ArrayBuffer, so the rule above never samples
+  // for them. The host inserts a call of `tick` at the start of every function body of the
+  // submission and a call of `loopTick` every 8,192 iterations of each of its loops
+  // (src/sandbox-host/instrument.ts), and built-ins that can build a large array or string are
+  // wrapped: every 65,536 ticks, and after such a built-in made a large result, the heap's size
+  // is read without a GC. It can only overstate live memory (it
+  // counts garbage too), so when it could beat the best known figure by the tolerance, an exact
+  // sample decides, once it could beat it by more than the tolerance or 1/16 of it: a heap
+  // that grows a little at each check (objects piling up) is then sampled in geometric steps,
+  // not at every check, each sample being a full GC of that heap. Checks that keep finding
+  // garbage instead of a new peak raise an allowance, doubling up to MAX_ALLOWANCE, so that a
+  // loop churning garbage near the peak does not force a GC at every check; a check that finds
+  // a new peak resets it.
+  // A look at the heap's size is a call to the host: about 40 us here, as long as 65,536
+  // iterations of a simple loop. Every 8,192 ticks made a submission's own element loop three
+  // times slower; every 65,536, about 1.25 times.
+  const TICK_MASK = 65536 - 1;
+  const HEAP_STEP_DIVISOR = 16;
+  const LARGE_ARRAY = 65536;
+  const LARGE_STRING = 1048576;
+  const MIN_ALLOWANCE = 1048576;
+  const MAX_ALLOWANCE = 16777216;
+  const heapCheck = () => {
+    if (!state.running) return;
+    state.heapChecks++;
+    const stats = hostStats(2);
+    const upper = stats[0] - state.baselineExternal + stats[1] - state.baselineHeap;
+    const best = bestKnown();
+    if (upper <= best + mathMax(tolerance(), best / HEAP_STEP_DIVISOR) + state.heapAllowance) return;
+    const peakBefore = state.peak;
+    sample('heap');
+    if (state.peak > peakBefore) state.heapAllowance = 0;
+    else state.heapAllowance = state.heapAllowance * 2 < MIN_ALLOWANCE ? MIN_ALLOWANCE : mathMin(state.heapAllowance * 2, MAX_ALLOWANCE);
+  };
+  // Called at every function entry of the submission: one increment and one test.
+  const tick = () => {
+    if ((++ticks & TICK_MASK) === 0) heapCheck();
+  };
+  // Called every LOOP_BATCH iterations of a loop of the submission, which counts them itself.
+  const loopTick = () => {
+    ticks += config.loopBatch;
+    if ((ticks & TICK_MASK) < config.loopBatch) heapCheck();
+  };
+  defineProperty(globalThis, config.tick, { value: tick, writable: false, enumerable: false, configurable: false });
+  defineProperty(globalThis, config.loopTick, { value: loopTick, writable: false, enumerable: false, configurable: false });
+  const isLarge = (value) => (isArray(value) && value.length >= LARGE_ARRAY) || (typeof value === 'string' && value.length >= LARGE_STRING);
+  // Also after a method of a long string: a string built by concatenation is a tree of pieces
+  // until a method such as indexOf makes it one flat copy, as large as the string.
+  // A loop calling such a method on the same long string checks once, not at every call.
+  let lastLargeReceiver = -1;
+  const checkIfLarge = (made, receiver) => {
+    if (isLarge(made)) {
+      heapCheck();
+    } else {
+      const length = stringLength(receiver);
+      if (length >= LARGE_STRING && length !== lastLargeReceiver) {
+        lastLargeReceiver = length;
+        heapCheck();
+      }
+    }
+    return made;
+  };
+  // Writable and configurable like the natives (see wrapMethod); the natives stay in here. The
+  // wrappers are sloppy-mode functions, made by the Function constructor as it was before the
+  // submission ran: a string receiver is then boxed, and a pause of the inspector while such a
+  // frame is on the stack shows it as an object, instead of sending the whole string to the host.
+  const sloppyWrapper = NativeFunction(
+    'apply',
+    'check',
+    'native',
+    'return function () { return check(apply(native, this, arguments), this); };',
+  );
+  const wrapBuilder = (owner, key) => {
+    const desc = getOwnPropertyDescriptor(owner, key);
+    if (desc === undefined || typeof desc.value !== 'function') return;
+    const native = desc.value;
+    const wrapped = sloppyWrapper(apply, checkIfLarge, native);
+    defineProperty(wrapped, 'name', { value: key });
+    defineProperty(wrapped, 'length', { value: native.length });
+    defineProperty(owner, key, { value: wrapped, writable: desc.writable, enumerable: desc.enumerable, configurable: desc.configurable });
+  };
+  const BUILDERS = [
+    [Array, ['from', 'of']],
+    [Array.prototype, ['concat', 'fill', 'filter', 'flat', 'flatMap', 'join', 'map', 'slice', 'splice', 'toReversed', 'toSorted', 'toSpliced', 'with']],
+    [
+      String.prototype,
+      // Not the per-character ones (at, charAt, charCodeAt): loops call them millions of times.
+      ['concat', 'endsWith', 'includes', 'indexOf', 'lastIndexOf', 'match', 'matchAll', 'normalize', 'padEnd', 'padStart']
+        .concat(['repeat', 'replace', 'replaceAll', 'search', 'slice', 'split', 'startsWith', 'substring', 'toLowerCase'])
+        .concat(['toUpperCase', 'trim', 'trimEnd', 'trimStart']),
+    ],
+    [Object, ['entries', 'fromEntries', 'keys', 'values']],
+    [JSON, ['parse', 'stringify']],
+  ];
+  for (let i = 0; i < BUILDERS.length; i++) {
+    const [owner, keys] = BUILDERS[i];
+    for (let k = 0; k < keys.length; k++) wrapBuilder(owner, keys[k]);
+  }
 
   const siteKey = (site) => (site === null ? null : site.function + ' (' + site.file + ':' + site.line + ')');
 
@@ -494,6 +644,7 @@
       return;
     }
     const bytes = arrayBufferByteLength(buffer);
+    state.allocations++;
     const step = currentStep();
     mapGet(stepStats, step).allocated_bytes += bytes;
     state.allocatedSinceExact += bytes;
@@ -775,11 +926,13 @@
       ',"peak_external_bytes":' + num(state.peakExternal) +
       ',"peak_heap_bytes":' + num(state.peakHeap) +
       ',"peak_seq":' + num(state.peakSeq) +
+      ',"peak_mark":{"ticks":' + num(state.peakTicks) + ',"allocations":' + num(state.peakAllocations) + ',"reason":' + q(state.peakReason) + '}' +
       ',"peak_step":' + str(state.peakStep) +
       ',"cap_hit":' + (state.capHit ? 'true' : 'false') +
       ',"cap_request_bytes":' + num(state.capRequestBytes) +
       ',"gc_count":' + num(state.gcCount) +
       ',"liveness_reads":' + num(state.livenessReads) +
+      ',"heap_checks":' + num(state.heapChecks) +
       ',"liveness_failures":' + num(state.livenessFailures) +
       ',"tolerance_bytes":' + num(tolerance()) +
       ',"measure_ms":' + num(state.measureMs) +
@@ -804,7 +957,7 @@
     const stats = hostStats();
     state.baselineExternal = stats[0];
     state.baselineHeap = stats[1];
-    hostStats(true);
+    hostStats(1);
     state.startedAt = dateNow();
     state.running = true;
     state.loading = true;

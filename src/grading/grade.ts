@@ -201,6 +201,8 @@ export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs:
     }
     case 'missing_entry_point':
       return error('missing_entry_point', outcome.message);
+    case 'invalid':
+      return error('invalid_submission', outcome.message);
     case 'load_error': {
       // What its top level did before it threw was measured like any step.
       const measured =

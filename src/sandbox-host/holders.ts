@@ -65,19 +65,18 @@ function offsetOf(source: string, line: number, column: number): number {
   return offset + column;
 }
 
-// Runs in the isolate with the harness's finder as `this`; the finder answers, for each
-// argument, which tracked allocations it holds, as lines "argument index \t path \t id".
-const FIND_ALL = 'function (...values) { return this(values); }';
+// Runs in the isolate with the harness's finder as `this`; the finder answers which tracked
+// allocations each variable of the scope holds, as lines "variable \t path \t id".
+const FIND_IN_SCOPE = 'function (scope) { return this(scope); }';
 
-/** [argument index, path, allocation id] of each line the finder returned; malformed lines are left out. */
-function parseFound(text: string): [number, string, number][] {
-  const out: [number, string, number][] = [];
+/** [variable, path, allocation id] of each line the finder returned; malformed lines are left out. */
+function parseFound(text: string): [string, string, number][] {
+  const out: [string, string, number][] = [];
   for (const line of text.split('\n')) {
     const parts = line.split('\t');
     if (parts.length !== 3) continue;
-    const index = Number(parts[0]);
     const id = Number(parts[2]);
-    if (Number.isInteger(index) && Number.isInteger(id) && id > 0) out.push([index, parts[1], id]);
+    if (Number.isInteger(id) && id > 0) out.push([parts[0], parts[1], id]);
   }
   return out;
 }
@@ -140,21 +139,19 @@ export async function readHolders(client: InspectorClient, callFrames: CallFrame
         if (sharedScopesDone.has(scope.type)) continue;
         sharedScopesDone.add(scope.type);
       }
-      // One call per scope: the harness's finder looks at every object the scope holds.
-      const objects = (await properties(scope.object.objectId)).filter((p) => p.value?.type === 'object' && p.value.objectId);
-      if (objects.length === 0) continue;
+      // One call per scope: the harness's finder looks at every variable of the scope itself,
+      // so that no value crosses to the host (a scope may hold a string of hundreds of MB,
+      // which Runtime.getProperties would send whole).
       const found = await client.send<{ result: { value?: string } }>('Runtime.callFunctionOn', {
         objectId: finder,
-        functionDeclaration: FIND_ALL,
-        arguments: objects.map((p) => ({ objectId: p.value!.objectId })),
+        functionDeclaration: FIND_IN_SCOPE,
+        arguments: [{ objectId: scope.object.objectId }],
         returnByValue: true,
       });
-      for (const [index, path, id] of parseFound(found.result.value ?? '')) {
-        const prop = objects[index];
-        if (prop === undefined) continue;
-        const kind: HolderKind = path !== '' ? 'property' : baseKind === 'local' && params.includes(prop.name) ? 'parameter' : baseKind;
+      for (const [name, path, id] of parseFound(found.result.value ?? '')) {
+        const kind: HolderKind = path !== '' ? 'property' : baseKind === 'local' && params.includes(name) ? 'parameter' : baseKind;
         const holder: HolderRecord = {
-          name: cutText(`${prop.name}${path}`, TEXT_LIMITS.name),
+          name: cutText(`${name}${path}`, TEXT_LIMITS.name),
           kind,
           function: shared ? '(top level)' : fn,
           file: shared ? null : file,

@@ -7,6 +7,7 @@
 // The verdict needs the first two only: `onMeasured` hands it out before a replay starts.
 import { randomInt } from 'node:crypto';
 import type { PausedState } from './holders.ts';
+import { instrument, type Instrumented } from './instrument.ts';
 import { runSubmission, type RunResult } from './run-submission.ts';
 import { SUBMISSION_FILE } from './constants.ts';
 import type { HiddenCheck, HolderRecord, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
@@ -41,17 +42,21 @@ const noted = (result: RunResult) => {
 };
 
 export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {}): Promise<RunOutcome> {
+  const transformed = instrument(job.code);
+  if (transformed.ok === false) return { kind: 'invalid', message: transformed.message };
+  const instrumented = transformed.ok === true ? transformed.instrumented : null;
   const explaining = job.limits.explainMs > 0;
   const first = noted(
     await runSubmission(job, {
       explain: explaining ? { mode: 'peaks', maxPauses: MAX_HOLDER_READS } : { mode: 'off' },
       explainBudgetMs: job.limits.explainMs,
       onPeak: hooks.onPeak,
+      instrumented,
     }),
   );
   if (first.measured.kind !== 'report') return first.measured;
   const { report } = first.measured;
-  const hidden = await hiddenCheck(job, report);
+  const hidden = await hiddenCheck(job, report, instrumented);
   if (!explaining) {
     return { kind: 'report', report, hidden, holders: { status: 'missing', reason: 'the explanation is turned off for this assignment' } };
   }
@@ -61,7 +66,7 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
   }
   const why = first.explainFailure ?? `the peak rose more than ${MAX_HOLDER_READS} times`;
   hooks.onMeasured?.({ kind: 'report', report, hidden, holders: { status: 'missing', reason: `${why}; a replay was not finished` } });
-  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why) };
+  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why, instrumented) };
 }
 
 /**
@@ -70,15 +75,16 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
  * sample) and reads every frame's scopes. Its own time budget; the grade stands whatever
  * happens here.
  */
-async function replayToPeak(job: SandboxJob, report: IsolateReport, why: string): Promise<PeakHolders> {
+async function replayToPeak(job: SandboxJob, report: IsolateReport, why: string, instrumented: Instrumented | null): Promise<PeakHolders> {
   const budget = job.limits.explainMs;
   const replay = noted(
     await runSubmission(
       { ...job, limits: { ...job.limits, timeoutMs: budget } },
-      { explain: { mode: 'at', seq: report.peak_seq, external: report.peak_external_bytes }, explainBudgetMs: budget },
+      { explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark }, explainBudgetMs: budget, instrumented },
     ),
   );
-  const read = replay.paused.get(report.peak_seq);
+  // The replay numbers its samples its own way: its one read is the peak's.
+  const read = [...replay.paused.values()][0];
   if (read !== undefined) return holdersAtPeak(job, report, read);
   const failure =
     replay.explainFailure ?? (replay.measured.kind === 'timeout' ? `the replay ran past its ${budget} ms budget` : 'the replay did not reach the same peak');
@@ -117,9 +123,10 @@ function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedStat
  * on input the helpers make from a seed it never sees. Answers null when the assignment has no
  * hidden check or the measured run already decided the verdict.
  */
-async function hiddenCheck(job: SandboxJob, report: IsolateReport): Promise<HiddenCheck | null> {
+async function hiddenCheck(job: SandboxJob, report: IsolateReport, instrumented: Instrumented | null): Promise<HiddenCheck | null> {
   if (job.hiddenSetup === null || report.outcome !== 'returned' || report.check?.correct === false) return null;
-  const { measured } = noted(await runSubmission(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: randomInt(1, 2 ** 31) }));
+  const seed = randomInt(1, 2 ** 31);
+  const { measured } = noted(await runSubmission(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: seed, instrumented }));
   const on = job.entryPoint;
   switch (measured.kind) {
     case 'report': {

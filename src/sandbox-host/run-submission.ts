@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { SUBMISSION_FILE } from './constants.ts';
 import { readHolders, type CallFrame, type PausedState, type RunScript } from './holders.ts';
 import { InspectorClient } from './inspector.ts';
+import { LOOP_BATCH, LOOP_TICK, originalColumn, TICK, type Instrumented } from './instrument.ts';
 import { ivm, type ivmModule } from './isolated-vm.ts';
 import { readLiveness } from './liveness.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
@@ -22,7 +23,10 @@ const TERMINATE_GRACE_MS = 1000;
 const DRAIN_TIMEOUT_MS = 1000;
 
 /** How the harness explains the peak: not at all, at each new peak, or at one given sample. */
-export type ExplainMode = { mode: 'off' } | { mode: 'peaks'; maxPauses: number } | { mode: 'at'; seq: number; external: number };
+export type ExplainMode =
+  | { mode: 'off' }
+  | { mode: 'peaks'; maxPauses: number }
+  | ({ mode: 'at'; external: number } & IsolateReport['peak_mark']);
 
 export interface RunOptions {
   explain: ExplainMode;
@@ -32,6 +36,8 @@ export interface RunOptions {
   hiddenSeed?: number;
   /** Called whenever the exact live figure reaches a new high, so a parent can keep it. */
   onPeak?: (peak: PeakSoFar) => void;
+  /** The submission with its tick calls (instrument.ts); null runs it as sent (it does not parse). */
+  instrumented: Instrumented | null;
 }
 
 /** A run's outcome before the peak is explained and the hidden check is added. */
@@ -88,13 +94,15 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   let explainFailure: string | null = null;
   const explainDeadline = Date.now() + options.explainBudgetMs;
 
-  const stats = new ivm.Callback((isBaseline?: boolean) => {
+  // The harness reads the isolate's figures here: mode 1 takes the baseline, mode 2 an estimate
+  // (no GC before it: garbage included), any other an exact sample right after a full GC.
+  const stats = new ivm.Callback((mode?: number) => {
     const s = isolate.getHeapStatisticsSync();
     const external = s.externally_allocated_size;
     const heap = s.used_heap_size;
-    if (isBaseline === true) {
+    if (mode === 1) {
       baseline = { external, heap };
-    } else if (baseline !== null) {
+    } else if (mode !== 2 && baseline !== null) {
       const total = external - baseline.external + (heap - baseline.heap);
       if (peak === null || total > peak.peak_bytes) {
         peak = { peak_bytes: total, peak_external_bytes: external - baseline.external, peak_heap_bytes: heap - baseline.heap };
@@ -107,7 +115,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   // The inspector shows no file names for isolated-vm's scripts: they are told apart by source.
   const files: RunScript[] = [
     { file: job.helpers.filename, source: helperWrapper(job), lineOffset: HELPERS_LINE_OFFSET },
-    { file: SUBMISSION_FILE, source: job.code, lineOffset: 0 },
+    { file: SUBMISSION_FILE, source: options.instrumented?.code ?? job.code, lineOffset: 0 },
   ];
   let client: InspectorClient | null = null;
   const scripts = new Map<string, RunScript | null>();
@@ -178,10 +186,19 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   }, CPU_POLL_MS);
 
   const keepFiles = [SUBMISSION_FILE, job.helpers.filename];
+  // Positions in the submission are those of the code as it was sent, not as instrumented.
+  const inserted = options.instrumented?.insertions;
+  const unshift = (stack: string | null) =>
+    stack === null || inserted === undefined
+      ? stack
+      : stack.replaceAll(
+          new RegExp(`${SUBMISSION_FILE.replace('.', '\\.')}:(\\d+):(\\d+)`, 'g'),
+          (_, line: string, column: string) => `${SUBMISSION_FILE}:${line}:${originalColumn(inserted, Number(line), Number(column))}`,
+        );
   const thrown = (error: ThrownError): ThrownError => ({
     name: cutText(error.name, TEXT_LIMITS.name),
     message: cutText(error.message, TEXT_LIMITS.message),
-    stack: trimStack(error.stack, keepFiles),
+    stack: trimStack(unshift(error.stack), keepFiles),
   });
   const withError = (report: IsolateReport): IsolateReport => (report.error ? { ...report, error: thrown(report.error) } : report);
 
@@ -203,6 +220,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       entry: job.entryPoint,
       check: job.check ?? '',
       hiddenSetup: job.hiddenSetup ?? '',
+      tick: TICK,
+      loopTick: LOOP_TICK,
+      loopBatch: LOOP_BATCH,
       explain: options.explain,
       measure: options.hiddenSeed === undefined,
       text: TEXT_LIMITS,
@@ -218,20 +238,25 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     await call('installHelpers', [helpers.derefInto()]);
     if (options.hiddenSeed !== undefined) await call('setupHidden', [options.hiddenSeed]);
 
-    await call('begin');
-    const stopped = () => deadlineHit !== null || isolate.isDisposed;
-    const entry = await loadSubmission(isolate, context, job, stopped);
-    if ('failure' in entry) {
-      measured = entry.failure;
-    } else if ('error' in entry) {
-      // The script threw while it loaded: its measurement so far is kept with the error.
-      await call('endLoad');
-      const report = JSON.parse((await call('reportLoad')) as string) as IsolateReport;
-      measured = { kind: 'load_error', error: thrown(entry.error), report };
+    const compiled = await compileSubmission(isolate, files[1].source);
+    if ('failure' in compiled) {
+      measured = compiled.failure;
     } else {
-      await call('endLoad');
-      const json = (await call('run', [entry.ref.derefInto()], true)) as string;
-      measured = { kind: 'report', report: withError(JSON.parse(json) as IsolateReport) };
+      await call('begin');
+      const stopped = () => deadlineHit !== null || isolate.isDisposed;
+      const entry = await evaluateSubmission(compiled, context, job, stopped);
+      if ('failure' in entry) {
+        measured = entry.failure;
+      } else if ('error' in entry) {
+        // The script threw while it loaded: its measurement so far is kept with the error.
+        await call('endLoad');
+        const report = JSON.parse((await call('reportLoad')) as string) as IsolateReport;
+        measured = { kind: 'load_error', error: thrown(entry.error), report };
+      } else {
+        await call('endLoad');
+        const json = (await call('run', [entry.ref.derefInto()], true)) as string;
+        measured = { kind: 'report', report: withError(JSON.parse(json) as IsolateReport) };
+      }
     }
   } catch (error) {
     measured = classifyFailure(error, deadlineHit, isolate, job, peak, thrown);
@@ -288,10 +313,29 @@ async function attachInspector(isolate: ivmModule.Isolate, onPaused: (frames: Ca
 }
 
 type Loaded = { ref: ivmModule.Reference<unknown> } | { error: ThrownError } | { failure: Measured };
+type Compiled = { script: ivmModule.Script } | { module: ivmModule.Module } | { failure: Measured };
 
-/** Evaluates the submission (as a script, or as a module if it is one) and finds its entry point. */
-async function loadSubmission(
-  isolate: ivmModule.Isolate,
+/**
+ * Compiles the submission, as a script or, if it is one, as a module. Done before the baseline:
+ * isolated-vm keeps a long source outside V8's heap, where it would count as an ArrayBuffer.
+ */
+async function compileSubmission(isolate: ivmModule.Isolate, code: string): Promise<Compiled> {
+  try {
+    return { script: await isolate.compileScript(code, { filename: SUBMISSION_FILE }) };
+  } catch (error) {
+    const parsed = parseCompileError(error, SUBMISSION_FILE);
+    if (!MODULE_SYNTAX.test(parsed.message)) return { failure: { kind: 'syntax_error', ...parsed } };
+  }
+  try {
+    return { module: await isolate.compileModule(code, { filename: SUBMISSION_FILE }) };
+  } catch (error) {
+    return { failure: { kind: 'syntax_error', ...parseCompileError(error, SUBMISSION_FILE) } };
+  }
+}
+
+/** Evaluates the compiled submission and finds its entry point. */
+async function evaluateSubmission(
+  compiled: { script: ivmModule.Script } | { module: ivmModule.Module },
   context: ivmModule.Context,
   job: SandboxJob,
   stopped: () => boolean,
@@ -302,16 +346,20 @@ async function loadSubmission(
       message: `the submission does not define a function named ${job.entryPoint} at its top level`,
     },
   });
-  let script: ivmModule.Script;
-  try {
-    script = await isolate.compileScript(job.code, { filename: SUBMISSION_FILE });
-  } catch (error) {
-    const parsed = parseCompileError(error, SUBMISSION_FILE);
-    if (!MODULE_SYNTAX.test(parsed.message)) return { failure: { kind: 'syntax_error', ...parsed } };
-    return loadModule(isolate, context, job, missing, stopped);
+  if ('module' in compiled) {
+    try {
+      await compiled.module.instantiate(context, (specifier) => {
+        throw new Error(`imports are not available in a submission (import of "${specifier}")`);
+      });
+      await compiled.module.evaluate();
+    } catch (error) {
+      return threwWhileLoading(error, stopped);
+    }
+    const ref = await compiled.module.namespace.get(job.entryPoint, { reference: true });
+    return ref.typeof === 'function' ? { ref } : missing();
   }
   try {
-    await script.run(context);
+    await compiled.script.run(context);
   } catch (error) {
     return threwWhileLoading(error, stopped);
   }
@@ -321,31 +369,6 @@ async function loadSubmission(
   const ref = (await context.eval(`typeof ${name} === 'function' ? ${name} : undefined`, {
     reference: true,
   })) as ivmModule.Reference<unknown>;
-  return ref.typeof === 'function' ? { ref } : missing();
-}
-
-async function loadModule(
-  isolate: ivmModule.Isolate,
-  context: ivmModule.Context,
-  job: SandboxJob,
-  missing: () => Loaded,
-  stopped: () => boolean,
-): Promise<Loaded> {
-  let module: ivmModule.Module;
-  try {
-    module = await isolate.compileModule(job.code, { filename: SUBMISSION_FILE });
-  } catch (error) {
-    return { failure: { kind: 'syntax_error', ...parseCompileError(error, SUBMISSION_FILE) } };
-  }
-  try {
-    await module.instantiate(context, (specifier) => {
-      throw new Error(`imports are not available in a submission (import of "${specifier}")`);
-    });
-    await module.evaluate();
-  } catch (error) {
-    return threwWhileLoading(error, stopped);
-  }
-  const ref = await module.namespace.get(job.entryPoint, { reference: true });
   return ref.typeof === 'function' ? { ref } : missing();
 }
 

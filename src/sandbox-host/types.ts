@@ -94,12 +94,16 @@ export interface IsolateReport {
   peak_external_bytes: number;
   peak_heap_bytes: number;
   peak_seq: number;
+  /** Where the run was at the peak's sample, the same in every run: how a replay finds it. */
+  peak_mark: { ticks: number; allocations: number; reason: string };
   peak_step: string | null;
   cap_hit: boolean;
   cap_request_bytes: number;
   gc_count: number;
   /** Pauses in which the host read which tracked buffers are alive, and those it did not answer. */
   liveness_reads: number;
+  /** Looks at the heap's size prompted by the submission's ticks and large built-in results. */
+  heap_checks: number;
   liveness_failures: number;
   /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
   tolerance_bytes: number;
@@ -128,6 +132,8 @@ export interface PeakSoFar {
 export type RunOutcome =
   | { kind: 'report'; report: IsolateReport; holders: PeakHolders; hidden: HiddenCheck | null }
   | { kind: 'syntax_error'; message: string; line: number | null; column: number | null }
+  /** Refused before it ran: it reaches for what the grader inserts (instrument.ts). */
+  | { kind: 'invalid'; message: string }
   | { kind: 'missing_entry_point'; message: string }
   | { kind: 'load_error'; error: ThrownError; report: IsolateReport | null }
   | { kind: 'timeout'; limit: 'wall' | 'cpu'; limit_ms: number; peak: PeakSoFar | null }

@@ -41,6 +41,24 @@ describe('what a submission does while its script loads is measured', () => {
   });
 });
 
+describe('a transient on the JS heap between two steps is seen', () => {
+  test("the issue's example: a helper sums Array.from of 20,000,000 bytes, then the reassigned pipeline", async () => {
+    const code = `function sum(data) { const a = Array.from(data.subarray(0, 20_000_000)); let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }
+function process_data() {
+  let data = load_xMb_of_data(SIZE_OF_DATA_IN_MB);
+  const total = sum(data);
+  data = subtract_scalar(data, SUBTRACT_AMOUNT);
+  data = raise_to_power(data, POWER_AMOUNT);
+  data = duplicate_data(data);
+  return add_scalar(data, ADD_AMOUNT + total * 0);
+}`;
+    const r = await grader.grade(FULL, code);
+    assert.equal(r.reason, 'memory_limit', r.message);
+    assert.ok(r.peak_bytes! > 290_000_000, `peak ${r.peak_bytes}`);
+    assert.equal(r.peak_external_bytes, 100_000_000);
+  });
+});
+
 describe('a hard-coded answer fails', () => {
   test('returning the expected array without computing it is wrong_result, on the hidden input', async () => {
     const r = await grader.grade(FULL, 'function process_data() { return new Uint8Array(1e8).fill(18); }');

@@ -1,0 +1,48 @@
+// Memory on the JS heap that is alive only between two ArrayBuffer allocations (a plain array,
+// a string, objects) is still seen: the harness looks at the heap every 65,536 function calls
+// and loop iterations of the submission, and after built-ins that make a large result. Each
+// transient here is built by process_data's helper and dead before the pipeline runs.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { grade } from '../../src/grading/grade.ts';
+import { assignment } from '../support.ts';
+import { SandboxProcess } from '../../src/sandbox-host/sandbox-process.ts';
+
+const MB = 1_000_000;
+const tiny = assignment('tiny-sum');
+// Room for 200 MB of JS heap; no hidden check (it would build each transient a second time).
+const roomy = {
+  ...tiny,
+  manifest: { ...tiny.manifest, hidden_check: undefined, limits: { ...tiny.manifest.limits, memory_cap_mb: 1024, timeout_ms: 20_000, cpu_time_ms: 40_000 } },
+};
+const sandbox = new SandboxProcess();
+after(() => sandbox.close());
+
+const SHAPES: Record<string, (mb: number) => string> = {
+  'a plain array from Array.from': (mb) => `const a = Array.from({ length: ${(mb * MB) / 8} }, (_, i) => i); return a.length;`,
+  'a plain array filled by a loop': (mb) => `const a = []; for (let i = 0; i < ${(mb * MB) / 8}; i++) a.push(i); return a.length;`,
+  'a flat string': (mb) => `const s = 'x'.repeat(${mb * MB}); return s.indexOf('y');`,
+  'objects made in a loop': (mb) => `const all = []; for (let i = 0; i < ${(mb * MB) / 32}; i++) all.push({ i }); return all.length;`,
+};
+
+const CASES: [string, number][] = [
+  ['a plain array from Array.from', 50],
+  ['a plain array from Array.from', 200],
+  ['a plain array filled by a loop', 50],
+  ['a flat string', 50],
+  ['a flat string', 200],
+  ['objects made in a loop', 50],
+  ['objects made in a loop', 200],
+];
+
+describe('a transient on the JS heap counts toward the peak', () => {
+  for (const [shape, mb] of CASES) {
+    test(`${shape}, ${mb} MB`, async () => {
+      const code = `function transient() { ${SHAPES[shape](mb)} }\nfunction process_data() { transient(); let d = load(SIZE); d = double_it(d); return double_it(d); }`;
+      const r = await grade(roomy, code, sandbox);
+      assert.equal(r.reason, 'memory_limit', r.message);
+      assert.ok(r.peak_heap_bytes! >= 0.9 * mb * MB, `peak heap ${r.peak_heap_bytes}`);
+      assert.ok(r.timeline.some((t) => t.reason === 'heap'), 'a look at the heap found it');
+    });
+  }
+});
