@@ -4,10 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { loadAssignments, type Assignment } from './grading/assignments.ts';
-import { processLimits } from './grading/grade.ts';
 import { buildApp } from './http/app.ts';
 import { GradingQueue } from './queue/grading-queue.ts';
 import { poolSize, SandboxPool } from './sandbox-host/pool.ts';
+import { rssLimitBytes } from './sandbox-host/sandbox-process.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { SubmissionStore } from './store/store.ts';
 
@@ -26,7 +26,7 @@ const MiB = 1024 * 1024;
 /** Builds the service and starts grading what a previous run left queued; does not listen. */
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const assignments = loadAssignments(config.assignmentDirs);
-  const perWorkerBytes = Math.max(...[...assignments.values()].map((a) => processLimits(a).rssLimitBytes));
+  const perWorkerBytes = Math.max(...[...assignments.values()].map((a) => rssLimitBytes(a.manifest.limits.memory_cap_mb)));
   const size =
     config.poolSize ||
     poolSize({ perWorkerBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });

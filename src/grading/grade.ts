@@ -2,7 +2,6 @@
 // whatever runner it is given (one child process, or a pool), and draws the verdict.
 import type { Static } from '@sinclair/typebox';
 import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
-import type { ProcessLimits } from '../sandbox-host/sandbox-process.ts';
 import type { HiddenCheck, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
@@ -11,11 +10,8 @@ import type { GradeReason, GradeResult, GradeStatus, SubmissionError } from './r
 import { versions } from './versions.ts';
 
 export interface SandboxRunner {
-  run(job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome>;
+  run(job: SandboxJob): Promise<RunOutcome>;
 }
-
-/** Resident memory a sandbox process may reach beyond the isolate's own cap. */
-const PROCESS_OVERHEAD_BYTES = 512 * 1024 * 1024;
 
 export function codeBytes(code: string): number {
   return Buffer.byteLength(code, 'utf8');
@@ -37,10 +33,6 @@ export function buildJob(assignment: Assignment, code: string): SandboxJob {
       explainMs: manifest.limits.explain_ms,
     },
   };
-}
-
-export function processLimits(assignment: Assignment): ProcessLimits {
-  return { rssLimitBytes: assignment.manifest.limits.memory_cap_mb * 1024 * 1024 + PROCESS_OVERHEAD_BYTES };
 }
 
 type Verdict = { status: GradeStatus; reason: GradeReason; message: string };
@@ -235,6 +227,6 @@ export async function grade(assignment: Assignment, code: string, runner: Sandbo
   if (size > max) return invalidSubmission(assignment, `code is ${size} bytes, more than the ${max} this assignment accepts`);
   if (code.trim() === '') return invalidSubmission(assignment, 'code is empty');
   const started = performance.now();
-  const outcome = await runner.run(buildJob(assignment, code), processLimits(assignment));
+  const outcome = await runner.run(buildJob(assignment, code));
   return verdict(assignment, outcome, Math.round(performance.now() - started), code);
 }

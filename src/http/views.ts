@@ -1,11 +1,11 @@
 // How stored records and assignments look on the wire.
 import type { Assignment } from '../grading/assignments.ts';
-import type { StoredSubmission } from '../store/store.ts';
+import type { ListedSubmission, StoredSubmission } from '../store/store.ts';
 import type { AssignmentView, Submission, SubmissionSummary } from './schemas.ts';
 
 export const submissionPath = (id: string) => `/v1/submissions/${encodeURIComponent(id)}`;
 
-function common(s: StoredSubmission) {
+function common(s: Omit<StoredSubmission, 'result'>) {
   return {
     id: s.id,
     assignment: s.assignment,
@@ -22,15 +22,8 @@ export function submissionView(s: StoredSubmission): Submission {
   return { ...common(s), result: s.result };
 }
 
-export function summaryView(s: StoredSubmission): SubmissionSummary {
-  const r = s.result;
-  return {
-    ...common(s),
-    verdict:
-      r === null
-        ? null
-        : { status: r.status, reason: r.reason, message: r.message, peak_bytes: r.peak_bytes, limit_bytes: r.limit_bytes },
-  };
+export function summaryView(s: ListedSubmission): SubmissionSummary {
+  return { ...common(s), verdict: s.verdict };
 }
 
 export function assignmentView(a: Assignment): AssignmentView {

@@ -186,8 +186,8 @@ export class GradingQueue {
     log.info({ assignment: assignment.manifest.id }, 'grading started');
     const started = performance.now();
     const runner = {
-      run: (...[job, limits]: Parameters<SandboxPool['run']>) =>
-        this.pool.run(job, limits, {
+      run: (job: Parameters<SandboxPool['run']>[0]) =>
+        this.pool.run(job, {
           onAttempt: ({ pid, number }) => {
             entry.pid = pid;
             entry.attempt = number;

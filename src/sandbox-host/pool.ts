@@ -3,7 +3,7 @@
 // dies; a job whose worker died under it gets one more try in a freshly started worker, because
 // a killed or crashed process says nothing certain about the submission.
 import { availableParallelism, totalmem } from 'node:os';
-import { SandboxProcess, type ProcessLimits } from './sandbox-process.ts';
+import { SandboxProcess } from './sandbox-process.ts';
 import type { RunOutcome, SandboxJob } from './types.ts';
 
 export interface PoolOptions {
@@ -53,7 +53,6 @@ interface Slot {
 
 export class SandboxPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: Array<{ resolve: (slot: Slot) => void; reject: (error: Error) => void }> = [];
   private closed = false;
   private retiredPeakRss = 0;
   private started = 0;
@@ -69,15 +68,19 @@ export class SandboxPool {
     return this.options.size;
   }
 
-  /** Runs a job in the next free worker; resolves with a 'crashed' outcome only if two workers died on it. */
-  async run(job: SandboxJob, limits: ProcessLimits, hooks: RunHooks = {}): Promise<RunOutcome> {
-    const slot = await this.acquire();
+  /**
+   * Runs a job in a free worker; resolves with a 'crashed' outcome only if two workers died on
+   * it. The pool does not queue: its caller (the grading queue, a command grading several
+   * files) runs at most `size` jobs at once, and decides which goes next.
+   */
+  async run(job: SandboxJob, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const slot = this.acquire();
     try {
       let outcome: RunOutcome | null = null;
       for (let number = 1; number <= ATTEMPTS; number++) {
         if (!slot.worker.alive) this.replace(slot);
         hooks.onAttempt?.({ pid: slot.worker.pid, number });
-        outcome = await this.attempt(slot.worker, job, limits);
+        outcome = await this.attempt(slot.worker, job);
         if (outcome.kind !== 'crashed' || this.closed) break;
         this.replace(slot);
       }
@@ -100,10 +103,9 @@ export class SandboxPool {
     };
   }
 
-  /** Kills every worker; jobs still running resolve as crashed, jobs still waiting reject. */
+  /** Kills every worker; jobs still running resolve as crashed. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(new PoolClosedError('the sandbox pool was closed'));
     await Promise.all(this.slots.map((slot) => slot.worker.close()));
   }
 
@@ -130,7 +132,7 @@ export class SandboxPool {
   }
 
   /** One attempt; a worker that fails to start, or takes too long to, counts as one that crashed. */
-  private async attempt(worker: SandboxProcess, job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome> {
+  private async attempt(worker: SandboxProcess, job: SandboxJob): Promise<RunOutcome> {
     let timer: NodeJS.Timeout | undefined;
     const slowStart = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`not ready within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
@@ -138,7 +140,7 @@ export class SandboxPool {
     try {
       await Promise.race([worker.ready, slowStart]);
       clearTimeout(timer);
-      return await worker.run(job, limits);
+      return await worker.run(job);
     } catch (error) {
       void worker.close();
       return { kind: 'crashed', message: `the sandbox process failed to start: ${(error as Error).message}`, peak: null };
@@ -147,20 +149,16 @@ export class SandboxPool {
     }
   }
 
-  private acquire(): Promise<Slot> {
-    if (this.closed) return Promise.reject(new PoolClosedError('the sandbox pool is closed'));
+  private acquire(): Slot {
+    if (this.closed) throw new PoolClosedError('the sandbox pool is closed');
     const free = this.slots.find((s) => !s.busy);
-    if (free) {
-      free.busy = true;
-      return Promise.resolve(free);
-    }
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (!free) throw new Error(`all ${this.size} sandbox workers are busy: a caller ran more jobs at once than the pool has workers`);
+    free.busy = true;
+    return free;
   }
 
   private release(slot: Slot): void {
     if (!this.closed && (!slot.worker.alive || slot.worker.jobsRun >= this.options.maxJobsPerWorker)) this.replace(slot);
-    const next = this.waiting.shift();
-    if (next && !this.closed) next.resolve(slot);
-    else slot.busy = false;
+    slot.busy = false;
   }
 }

@@ -31,10 +31,11 @@ export const SANDBOX_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
  */
 const V8_OOM = /^(<--- Last few GCs --->|is_heap_oom = 1|FATAL ERROR: .*(out of memory|heap limit)|# Fatal process out of memory)/m;
 
-export interface ProcessLimits {
-  /** Resident memory the whole child may use before it is killed. */
-  rssLimitBytes: number;
-}
+/** Resident memory a sandbox process may reach beyond the isolate's own cap. */
+const PROCESS_OVERHEAD_BYTES = 512 * 1024 * 1024;
+
+/** Resident memory a whole sandbox process may use, for an isolate capped at `memoryCapMb`. */
+export const rssLimitBytes = (memoryCapMb: number) => memoryCapMb * 1024 * 1024 + PROCESS_OVERHEAD_BYTES;
 
 function rssOf(pid: number): number | null {
   try {
@@ -113,9 +114,10 @@ export class SandboxProcess {
 
   /**
    * Runs one job. Resolves with the child's own outcome, or with one made here when the child
-   * dies, outgrows `rssLimitBytes`, or outlives the job's timeout plus a grace period.
+   * dies, outgrows its resident-memory limit, or outlives the job's deadline.
    */
-  async run(job: SandboxJob, limits: ProcessLimits): Promise<RunOutcome> {
+  async run(job: SandboxJob): Promise<RunOutcome> {
+    const rssLimit = rssLimitBytes(job.limits.memoryCapMb);
     await this.ready;
     if (!this.alive) return { kind: 'crashed', message: 'the sandbox process had died before the job', peak: null };
     const id = this.nextId++;
@@ -141,13 +143,16 @@ export class SandboxProcess {
         const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
         if (rss === null) return;
         this.maxRss = Math.max(this.maxRss, rss);
-        if (rss > limits.rssLimitBytes) kill('rss');
+        if (rss > rssLimit) kill('rss');
       }, RSS_POLL_MS);
       const onMessage = (message: ChildMessage) => {
         if (message.type === 'measured' && message.id === id) measured = message.outcome;
         if (message.type !== 'result' || message.id !== id) return;
-        // A child that asks to be replaced is stopped now; its pool starts another.
-        if (message.recycle) void this.close();
+        // A child that asks to be replaced is stopped now, and so is one that kept much of the
+        // job's memory (glibc need not give it back): the next job would start near the limit.
+        // Its pool starts another.
+        const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
+        if (message.recycle || (rss !== null && rss > rssLimit / 2)) void this.close();
         finish(message.outcome);
       };
       // Classified once the child's output is all read: its last peak line and V8's
@@ -165,7 +170,7 @@ export class SandboxProcess {
             kind: 'memory_cap',
             message:
               killedFor === 'rss'
-                ? `the sandbox process grew past ${Math.round(limits.rssLimitBytes / 2 ** 20)} MiB and was stopped`
+                ? `the sandbox process grew past ${Math.round(rssLimit / 2 ** 20)} MiB and was stopped`
                 : 'V8 ran out of memory and aborted the sandbox process',
             peak,
           });

@@ -7,7 +7,9 @@ import { DatabaseSync } from 'node:sqlite';
 import type { GradeResult } from '../grading/result.ts';
 import {
   InvalidCursorError,
+  type ListedSubmission,
   type ListQuery,
+  type Verdict,
   type NewSubmission,
   type Page,
   type StoredSubmission,
@@ -52,7 +54,30 @@ interface Row {
   result: string | null;
 }
 
-const COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, result';
+const BASE_COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at';
+const COLUMNS = `${BASE_COLUMNS}, result`;
+// A list reads the verdict out of the stored JSON: a page never parses whole results.
+const VERDICT_COLUMNS =
+  `json_extract(result, '$.status') AS v_status, json_extract(result, '$.reason') AS v_reason, ` +
+  `json_extract(result, '$.message') AS v_message, json_extract(result, '$.peak_bytes') AS v_peak_bytes, ` +
+  `json_extract(result, '$.limit_bytes') AS v_limit_bytes`;
+
+interface ListRow extends Omit<Row, 'result'> {
+  v_status: Verdict['status'] | null;
+  v_reason: Verdict['reason'];
+  v_message: string | null;
+  v_peak_bytes: number | null;
+  v_limit_bytes: number | null;
+}
+
+function listedFromRow(row: ListRow): ListedSubmission {
+  const { result: _none, ...common } = fromRow({ ...row, result: null });
+  const verdict =
+    row.v_status === null
+      ? null
+      : { status: row.v_status, reason: row.v_reason, message: row.v_message ?? '', peak_bytes: row.v_peak_bytes, limit_bytes: row.v_limit_bytes ?? 0 };
+  return { ...common, verdict };
+}
 
 function fromRow(row: Row): StoredSubmission {
   return {
@@ -152,13 +177,13 @@ export class SqliteStore implements SubmissionStore {
     }
     const rows = this.db
       .prepare(
-        `SELECT ${COLUMNS} FROM submissions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        `SELECT ${BASE_COLUMNS}, ${VERDICT_COLUMNS} FROM submissions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY seq DESC LIMIT ?`,
       )
-      .all(...params, query.limit + 1) as unknown as Row[];
+      .all(...params, query.limit + 1) as unknown as ListRow[];
     const more = rows.length > query.limit;
     const page = rows.slice(0, query.limit);
-    return { items: page.map(fromRow), next: more ? encodeCursor(page[page.length - 1].seq) : null };
+    return { items: page.map(listedFromRow), next: more ? encodeCursor(page[page.length - 1].seq) : null };
   }
 
   markRunning(id: string): void {

@@ -28,6 +28,18 @@ export interface StoredSubmission {
   result: GradeResult | null;
 }
 
+/** The part of a result a list shows: read from the stored result without loading it whole. */
+export interface Verdict {
+  status: GradeResult['status'];
+  reason: GradeResult['reason'];
+  message: string;
+  peak_bytes: number | null;
+  limit_bytes: number;
+}
+
+/** A submission as a list shows it: its verdict instead of its full result. */
+export type ListedSubmission = Omit<StoredSubmission, 'result'> & { verdict: Verdict | null };
+
 export interface ListQuery {
   assignment?: string;
   student?: string;
@@ -38,7 +50,7 @@ export interface ListQuery {
 
 export interface Page {
   /** Newest first. */
-  items: StoredSubmission[];
+  items: ListedSubmission[];
   next: string | null;
 }
 
