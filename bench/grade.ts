@@ -28,7 +28,8 @@ import { DEFAULT_ASSIGNMENTS_DIR, loadAssignment, type Assignment } from '../src
 import { grade } from '../src/grading/grade.ts';
 import type { GradeResult } from '../src/grading/result.ts';
 import { versions } from '../src/grading/versions.ts';
-import { SANDBOX_ENV, SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
+import { SANDBOX_ENV } from '../src/sandbox-host/launch.ts';
+import { SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
 import { loadBare, type BareRun } from './bare-pipeline.ts';
 import { bytes, median, ms, range, ratio, table } from './stats.ts';
 

@@ -13,7 +13,24 @@ export const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on' }),
   MEMGRADE_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder of the SQLite database' }),
-  MEMGRADE_TOKENS: Type.String({ default: '', description: 'comma-separated bearer tokens; empty: no authentication' }),
+  MEMGRADE_TOKENS: Type.String({
+    default: '',
+    description: 'comma-separated instructor tokens, beside those of `memgrade tokens add`',
+  }),
+  MEMGRADE_ALLOW_OPEN: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'answer without a token on an address other than loopback when no token exists (logged as a warning)',
+  }),
+  MEMGRADE_AUTH_FAILURES: Count(20, 'failed authentications per minute from one address before 429'),
+  MEMGRADE_TRUST_PROXY: Type.String({
+    default: 'false',
+    description: 'behind a reverse proxy: true, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address',
+  }),
+  MEMGRADE_RETENTION_DAYS: Count(0, 'submissions older than this many days are deleted, code and results; 0: kept', 0),
+  MEMGRADE_SANDBOX_USER: Type.String({
+    default: 'nobody',
+    description: 'the user sandbox processes run as when the service runs as root',
+  }),
   MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by ":"' }),
   MEMGRADE_POOL_SIZE: Count(0, 'sandbox worker processes; 0: from the CPU count and the memory budget', 0),
   MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; 0: half of the RAM', 0),
@@ -35,6 +52,11 @@ export interface Config {
   host: string;
   dataDir: string;
   tokens: string[];
+  allowOpen: boolean;
+  authFailuresPerMinute: number;
+  trustProxy: boolean | string[];
+  retentionDays: number;
+  sandboxUser: string;
   assignmentDirs: string[];
   /** 0 lets the service size the pool. */
   poolSize: number;
@@ -50,6 +72,17 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+
+/** Whether `host` is a loopback address, where an open service is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** The assignment folders: the built-in ones, then those in MEMGRADE_ASSIGNMENTS_DIRS. */
 export function assignmentDirs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -80,7 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: v.PORT,
     host: v.HOST,
     dataDir: resolve(v.MEMGRADE_DATA_DIR),
-    tokens: v.MEMGRADE_TOKENS.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+    tokens: list(v.MEMGRADE_TOKENS),
+    allowOpen: v.MEMGRADE_ALLOW_OPEN === 'true',
+    authFailuresPerMinute: v.MEMGRADE_AUTH_FAILURES,
+    trustProxy: v.MEMGRADE_TRUST_PROXY === 'true' ? true : v.MEMGRADE_TRUST_PROXY === 'false' ? false : list(v.MEMGRADE_TRUST_PROXY),
+    retentionDays: v.MEMGRADE_RETENTION_DAYS,
+    sandboxUser: v.MEMGRADE_SANDBOX_USER,
     assignmentDirs: assignmentDirs(env),
     poolSize: v.MEMGRADE_POOL_SIZE,
     memoryBudgetMb: v.MEMGRADE_MEMORY_BUDGET_MB,

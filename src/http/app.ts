@@ -1,6 +1,7 @@
 // The Fastify application: routes, validation, errors, auth, rate limits and the API document.
 // It holds no state of its own; everything it serves comes from the dependencies it is given.
 import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,7 +13,7 @@ import type { GradingQueue } from '../queue/grading-queue.ts';
 import type { SandboxPool } from '../sandbox-host/pool.ts';
 import type { SubmissionStore } from '../store/store.ts';
 import { installAuth } from './auth.ts';
-import { ApiProblem, installProblemHandlers } from './problems.ts';
+import { ApiProblem, clientError, installProblemHandlers, problemReply } from './problems.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { submissionRoutes } from './routes/submissions.ts';
@@ -25,7 +26,13 @@ export interface AppDeps {
   pool: SandboxPool;
   assignments: Map<string, Assignment>;
   logger: Logger;
-  tokens: string[];
+  /** MEMGRADE_TOKENS: instructor tokens. */
+  envTokens: string[];
+  /** The service may answer without a token when no token exists (loopback, or MEMGRADE_ALLOW_OPEN). */
+  openAllowed: boolean;
+  authFailuresPerMinute: number;
+  /** Fastify's trustProxy: behind a reverse proxy, limits key on the client's address, not the proxy's. */
+  trustProxy: boolean | string[];
   rateLimitPerMinute: number;
   maxWaitS: number;
   queueLimit: number;
@@ -35,6 +42,26 @@ export interface AppDeps {
 const BODY_OVERHEAD_FACTOR = 6;
 const BODY_OVERHEAD_BYTES = 16 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A slow client is ended in seconds: the whole request must arrive within this. */
+const REQUEST_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 5_000;
+
+/**
+ * The report page is self-contained (inline CSS and SVG, no script), and so is every other
+ * answer but /docs: nothing may load, run or frame it.
+ */
+const STRICT_CSP = {
+  defaultSrc: ["'none'"],
+  styleSrc: ["'unsafe-inline'"],
+  imgSrc: ['data:'],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+/** What the offline Swagger UI of /docs needs: its own scripts and styles, inline styles, data images. */
+const DOCS_CSP =
+  "default-src 'self'; base-uri 'none'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; " +
+  "img-src 'self' data:; object-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'";
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const largestCode = Math.max(0, ...[...deps.assignments.values()].map((a) => a.manifest.limits.max_code_bytes));
@@ -47,6 +74,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: 'req_id' }),
+    trustProxy: deps.trustProxy,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS },
+    // Refusals made before a route runs keep the API's shape too: a bad URL, an overlong path.
+    frameworkErrors: (error, _request, reply) => problemReply(reply, error),
+    clientErrorHandler: clientError,
     // While closing, requests on open connections are still served: reads work, and the queue
     // refuses new submissions with its own 503 and Retry-After.
     return503OnClosing: false,
@@ -58,8 +91,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   for (const schema of sharedSchemas) app.addSchema(schema);
   installProblemHandlers(app);
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: STRICT_CSP },
+    frameguard: { action: 'deny' },
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Results are private to their owner and change while a grading runs: never cached.
+    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
   });
 
   await app.register(swagger, {
@@ -79,24 +118,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'needed on /v1 only when the server has MEMGRADE_TOKENS set' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'needed on /v1 unless the service has no token at all and listens on loopback; a student token sees only its own submissions',
+          },
         },
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
   await app.register(
     async (v1) => {
-      installAuth(v1, deps.tokens);
       await v1.register(rateLimit, {
         max: deps.rateLimitPerMinute,
         timeWindow: 60_000,
+        // After authentication (onRequest), so that a token's limit follows the token.
+        hook: 'preHandler',
         keyGenerator: (request) => request.client,
         enableDraftSpec: true,
         errorResponseBuilder: (_request, context) =>
           new ApiProblem(429, 'too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`),
+      });
+      installAuth(v1, {
+        store: deps.store,
+        envTokens: deps.envTokens,
+        openAllowed: deps.openAllowed,
+        failuresPerMinute: deps.authFailuresPerMinute,
       });
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{}, { bearer: [] }] };

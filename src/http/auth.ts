@@ -1,45 +1,99 @@
-// Optional bearer tokens. With none configured the API is open and a client is its address;
-// with some, every /v1 call needs one and the client is the token, so rate and queue limits
-// follow a token wherever it connects from.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Who is calling, and what they may see. A bearer token is one of MEMGRADE_TOKENS (an
+// instructor), or one of the store's (`memgrade tokens add`, a student or an instructor, looked
+// up at every request, so that adding and revoking take effect at once). With no token at all,
+// and only then, a service on a loopback address is open, and its caller counts as an
+// instructor. Failed attempts are limited per address, before the request is refused.
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Role, SubmissionStore } from '../store/store.ts';
+import { tokenDigest } from '../tokens.ts';
 import { ApiProblem } from './problems.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Whom limits are counted against: "token:<digest prefix>" or "address:<ip>". */
+    /** Whose submissions these are, and whom limits count against: see NewSubmission.client. */
     client: string;
+    role: Role;
   }
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
+export interface AuthOptions {
+  store: SubmissionStore;
+  /** MEMGRADE_TOKENS: instructor tokens, for a one-line set-up. */
+  envTokens: string[];
+  /** The service may answer without a token: it listens on loopback, or MEMGRADE_ALLOW_OPEN is set. */
+  openAllowed: boolean;
+  /** Failed authentications an address may make in a minute before it gets 429. */
+  failuresPerMinute: number;
+}
 
 function bearer(request: FastifyRequest): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   return match ? match[1] : null;
 }
 
-export function installAuth(app: FastifyInstance, tokens: string[]): void {
-  const known = tokens.map(digest);
+/** Whether a request without a token is answered: no token exists anywhere, and open is allowed. */
+export function isOpen(options: AuthOptions): boolean {
+  return options.openAllowed && options.envTokens.length === 0 && options.store.countTokens() === 0;
+}
+
+export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+  const envDigests = options.envTokens.map((t) => Buffer.from(tokenDigest(t), 'hex'));
+  // Counted per address, and only for requests that fail: a good token is never throttled here.
+  const failed = app.createRateLimit({
+    max: options.failuresPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `auth-failure:${request.ip}`,
+  });
   app.decorateRequest('client', '');
+  app.decorateRequest('role', 'student');
   app.addHook('onRequest', async (request) => {
-    if (known.length === 0) {
+    const given = bearer(request);
+    if (given === null && isOpen(options)) {
       request.client = `address:${request.ip}`;
+      request.role = 'instructor';
       return;
     }
-    const given = bearer(request);
-    const hash = given === null ? null : digest(given);
-    // Compare digests of equal length in constant time, against every token, to leak nothing.
-    const ok = hash !== null && known.map((k) => timingSafeEqual(k, hash)).includes(true);
-    if (!ok) {
-      throw new ApiProblem(
-        401,
-        'unauthorized',
-        given === null ? 'this API needs a bearer token' : 'the bearer token is not valid',
-        [{ field: 'header.authorization', message: given === null ? 'is missing or not "Bearer <token>"' : 'is not a valid token' }],
-        { 'www-authenticate': 'Bearer realm="memgrade"' },
-      );
+    if (given !== null) {
+      const digest = tokenDigest(given);
+      const bytes = Buffer.from(digest, 'hex');
+      // Compared in constant time against every environment token, to leak nothing.
+      if (envDigests.map((d) => timingSafeEqual(d, bytes)).includes(true)) {
+        request.client = `env:${digest.slice(0, 16)}`;
+        request.role = 'instructor';
+        return;
+      }
+      const stored = options.store.findToken(digest);
+      if (stored !== null) {
+        request.client = `token:${stored.id}`;
+        request.role = stored.role;
+        return;
+      }
     }
-    request.client = `token:${(hash as Buffer).toString('hex').slice(0, 16)}`;
+    const limit = await failed(request);
+    request.log.warn({ ip: request.ip, reason: given === null ? 'no token' : 'unknown token' }, 'authentication failed');
+    if (!limit.isAllowed && limit.isExceeded) {
+      const retryAfter = Math.max(1, limit.ttlInSeconds);
+      throw new ApiProblem(429, 'too_many_requests', `too many failed authentications from this address; retry in ${retryAfter} s`, [], {
+        'retry-after': String(retryAfter),
+      });
+    }
+    throw new ApiProblem(
+      401,
+      'unauthorized',
+      given === null ? 'this API needs a bearer token' : 'the bearer token is not valid',
+      [{ field: 'header.authorization', message: given === null ? 'is missing or not "Bearer <token>"' : 'is not a valid token' }],
+      { 'www-authenticate': 'Bearer realm="memgrade"' },
+    );
   });
 }
+
+/** Refuses a caller whose role is not instructor, as if the route did not exist for it. */
+export function requireInstructor(request: FastifyRequest): void {
+  if (request.role !== 'instructor') {
+    throw new ApiProblem(403, 'forbidden', 'this needs an instructor token', [{ field: 'header.authorization', message: 'is not an instructor token' }]);
+  }
+}
+
+/** Whether the caller may see a submission made by `client`: its own, or any for an instructor. */
+export const maySee = (request: FastifyRequest, client: string) => request.role === 'instructor' || request.client === client;

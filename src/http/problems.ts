@@ -1,6 +1,8 @@
 // Every failed request answers the same JSON shape, { error, message, details }, whichever layer
 // refused it: schema validation, Fastify's body parsing, the rate limiter, or a route.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiError } from './schemas.ts';
 
 type Detail = ApiError['details'][number];
@@ -48,6 +50,8 @@ const FASTIFY_CODES: Record<string, { error: string; field: string | null }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { error: 'invalid_request', field: 'header.content-length' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { error: 'invalid_json', field: 'body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { error: 'invalid_json', field: 'body' },
+  FST_ERR_BAD_URL: { error: 'invalid_request', field: 'url' },
+  FST_ERR_MAX_PARAM_LENGTH: { error: 'uri_too_long', field: 'url' },
 };
 
 const BY_STATUS: Record<number, string> = {
@@ -55,11 +59,45 @@ const BY_STATUS: Record<number, string> = {
   401: 'unauthorized',
   404: 'not_found',
   405: 'method_not_allowed',
+  403: 'forbidden',
+  408: 'request_timeout',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
+  431: 'headers_too_large',
   503: 'unavailable',
 };
+
+/** The answer to an error Fastify raised (or anything else thrown), in the API's shape. */
+export function problemReply(reply: FastifyReply, err: FastifyError) {
+  const status = err.statusCode ?? 500;
+  if (status >= 500) return reply.code(status).send({ error: 'internal', message: 'the server failed to answer this request', details: [] });
+  const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+  // JSON syntax errors come from the parser without a Fastify code.
+  const json = err instanceof SyntaxError ? { error: 'invalid_json', field: 'body' } : undefined;
+  const kind = known ?? json ?? { error: BY_STATUS[status] ?? 'invalid_request', field: null };
+  return reply.code(status).send({ error: kind.error, message: err.message, details: [{ field: kind.field, message: err.message }] });
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request that took too long,
+ * headers too large, a malformed request), answered on the socket in the API's shape.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, error, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'the request headers are larger than this server takes']
+        : [400, 'invalid_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error, message, details: [] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiProblem, request, reply) => {
@@ -71,16 +109,8 @@ export function installProblemHandlers(app: FastifyInstance): void {
       const message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`;
       return reply.code(400).send({ error: 'invalid_request', message, details });
     }
-    const status = err.statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err }, 'request failed');
-      return reply.code(status).send({ error: 'internal', message: 'the server failed to answer this request', details: [] });
-    }
-    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
-    // JSON syntax errors come from the parser without a Fastify code.
-    const json = err instanceof SyntaxError ? { error: 'invalid_json', field: 'body' } : undefined;
-    const kind = known ?? json ?? { error: BY_STATUS[status] ?? 'invalid_request', field: null };
-    return reply.code(status).send({ error: kind.error, message: err.message, details: [{ field: kind.field, message: err.message }] });
+    if ((err.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
+    return problemReply(reply, err);
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] }),

@@ -33,6 +33,8 @@ interface Active extends RunningGrading {
 /** What a grading is assumed to take before any has finished; only Retry-After uses it. */
 const FIRST_ESTIMATE_MS = 2000;
 const MAX_RETRY_AFTER_S = 600;
+/** Starts of a grading after which a submission that never finished is not started again. */
+const MAX_STARTS = 2;
 /** A restarting service is usually back within this. */
 const CLOSING_RETRY_AFTER_S = 10;
 
@@ -65,7 +67,16 @@ export class GradingQueue {
   start(): number {
     let recovered = 0;
     for (const submission of this.store.recover()) {
-      if (!this.assignments.has(submission.assignment)) {
+      const assignment = this.assignments.get(submission.assignment);
+      // Twice started and never finished: it stopped the service itself, twice. A third start
+      // would crash again, and again, after every restart.
+      if (assignment && submission.attempts >= MAX_STARTS) {
+        const message = `grading was started ${submission.attempts} times and stopped the service each time; it is not tried again`;
+        this.store.finish(submission.id, verdict(assignment, { kind: 'crashed', message, peak: null }, 0));
+        this.log.error({ submission_id: submission.id, attempts: submission.attempts }, 'a submission stopped the service twice; marked internal');
+        continue;
+      }
+      if (!assignment) {
         this.log.warn({ submission_id: submission.id, assignment: submission.assignment }, 'queued for an unknown assignment; left queued');
         continue;
       }
@@ -137,6 +148,20 @@ export class GradingQueue {
     }
     if (unfinished.length > 0) this.log.info({ requeued: unfinished }, 'shutdown: running gradings put back in the queue');
     return unfinished.length;
+  }
+
+  /**
+   * Takes a submission out of the queue before it is deleted: true when it is waiting (or not
+   * in the queue at all), false when it is being graded now.
+   */
+  forget(id: string): boolean {
+    if (this.active.has(id)) return false;
+    const at = this.pending.indexOf(id);
+    if (at >= 0) {
+      this.pending.splice(at, 1);
+      this.settle(id);
+    }
+    return true;
   }
 
   private enqueue(submission: StoredSubmission): void {

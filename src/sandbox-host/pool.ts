@@ -10,6 +10,8 @@ export interface PoolOptions {
   size: number;
   /** Jobs a worker runs before it is replaced. */
   maxJobsPerWorker: number;
+  /** The user workers run as when this process is root. */
+  sandboxUser?: string;
 }
 
 export interface RunHooks {
@@ -110,7 +112,7 @@ export class SandboxPool {
   }
 
   private spawn(): SandboxProcess {
-    const worker = new SandboxProcess();
+    const worker = new SandboxProcess({ user: this.options.sandboxUser });
     this.started++;
     // A worker that dies while idle (killed from outside, say) is replaced before it is needed;
     // one that never got ready is left for the next job to replace, or a broken install would

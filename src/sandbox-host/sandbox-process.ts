@@ -4,10 +4,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { sandboxLaunch } from './launch.ts';
 import type { ChildMessage, ParentMessage } from './protocol.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
 const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
+/** The file a sandbox child runs. */
+export const SANDBOX_ENTRY = fileURLToPath(CHILD_MAIN);
+/** The user a child runs as when the service runs as root (MEMGRADE_SANDBOX_USER). */
+export const DEFAULT_SANDBOX_USER = 'nobody';
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own limits to set up, report and tear down. */
@@ -19,12 +25,6 @@ const DEADLINE_GRACE_MS = 5000;
  */
 export const jobDeadlineMs = (job: SandboxJob) =>
   job.limits.timeoutMs * (job.hiddenSetup === null ? 1 : 2) + job.limits.explainMs + DEADLINE_GRACE_MS;
-/**
- * Set for every sandbox child: glibc backs large allocations (ArrayBuffers) with transparent
- * huge pages where the kernel allows it (madvise mode), so touching a fresh 100 MB array costs
- * a quarter of the page faults, as it does for NumPy. No effect on what is measured.
- */
-export const SANDBOX_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 /**
  * What V8 prints, each at the start of a line, when it aborts on a heap it cannot grow. Only the
  * stderr of the job at hand is searched: nothing a submission does reaches stderr.
@@ -58,12 +58,14 @@ export class SandboxProcess {
   private peaks = new Map<number, PeakSoFar>();
   private maxRss = 0;
 
-  constructor() {
+  constructor(options: { user?: string } = {}) {
+    const launch = sandboxLaunch({ user: options.user ?? DEFAULT_SANDBOX_USER, entry: SANDBOX_ENTRY });
     this.child = fork(CHILD_MAIN, [], {
-      execArgv: ['--no-node-snapshot'],
+      execPath: launch.execPath,
+      execArgv: launch.execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
-      env: { ...process.env, ...SANDBOX_ENV },
+      env: launch.env,
     });
     // A send to a child that has just died fails with EPIPE; its exit settles the job.
     this.child.on('error', () => undefined);

@@ -1,13 +1,16 @@
 // The embedded store: one SQLite file in the data directory. WAL with synchronous=FULL makes each
 // insert durable before the API answers, so an accepted submission survives a crash or a power cut.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { GradeResult } from '../grading/result.ts';
 import {
   InvalidCursorError,
+  TokenNameTakenError,
   type ListedSubmission,
+  type Role,
+  type StoredToken,
   type ListQuery,
   type Verdict,
   type NewSubmission,
@@ -38,7 +41,21 @@ const MIGRATIONS = [
    CREATE INDEX submissions_by_status ON submissions (status, seq);
    CREATE INDEX submissions_by_assignment ON submissions (assignment, seq);
    CREATE INDEX submissions_by_student ON submissions (student, seq);`,
+  `ALTER TABLE submissions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX submissions_by_client ON submissions (client, seq);
+   CREATE INDEX submissions_by_created ON submissions (created_at);
+   CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL CHECK (role IN ('student', 'instructor')),
+     digest TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT
+   );`,
 ];
+
+/** A token's last use is written at most this often: a request is not a write. */
+const LAST_USED_EVERY_MS = 60_000;
 
 interface Row {
   seq: number;
@@ -51,10 +68,27 @@ interface Row {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  attempts: number;
   result: string | null;
 }
 
-const BASE_COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at';
+interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+const tokenFromRow = (row: TokenRow): StoredToken => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+});
+
+const BASE_COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, attempts';
 const COLUMNS = `${BASE_COLUMNS}, result`;
 // A list reads the verdict out of the stored JSON: a page never parses whole results.
 const VERDICT_COLUMNS =
@@ -90,6 +124,7 @@ function fromRow(row: Row): StoredSubmission {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    attempts: row.attempts,
     result: row.result === null ? null : (JSON.parse(row.result) as GradeResult),
   };
 }
@@ -109,7 +144,12 @@ export class SqliteStore implements SubmissionStore {
 
   /** Opens (creating if needed) the database in `dataDir`; ':memory:' gives a throw-away one. */
   constructor(dataDir: string) {
-    if (dataDir !== ':memory:') mkdirSync(dataDir, { recursive: true });
+    // The data folder is the service's alone: sandbox processes, which run as another user where
+    // the service is root, can neither read the submissions nor write the database.
+    if (dataDir !== ':memory:') {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      chmodSync(dataDir, 0o700);
+    }
     this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE));
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
     const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as { user_version: number };
@@ -171,6 +211,10 @@ export class SqliteStore implements SubmissionStore {
       where.push('student = ?');
       params.push(query.student);
     }
+    if (query.client !== undefined) {
+      where.push('client = ?');
+      params.push(query.client);
+    }
     if (query.cursor !== undefined) {
       where.push('seq < ?');
       params.push(decodeCursor(query.cursor));
@@ -187,7 +231,53 @@ export class SqliteStore implements SubmissionStore {
   }
 
   markRunning(id: string): void {
-    this.db.prepare(`UPDATE submissions SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
+    this.db.prepare(`UPDATE submissions SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?`).run(now(), id);
+  }
+
+  delete(id: string): boolean {
+    return this.db.prepare('DELETE FROM submissions WHERE id = ?').run(id).changes > 0;
+  }
+
+  deleteCreatedBefore(before: string): number {
+    return Number(this.db.prepare('DELETE FROM submissions WHERE created_at < ?').run(before).changes);
+  }
+
+  addToken(token: { name: string; role: Role; digest: string }): StoredToken {
+    try {
+      const row = this.db
+        .prepare('INSERT INTO tokens (id, name, role, digest, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id, name, role, created_at, last_used_at')
+        .get(randomUUID(), token.name, token.role, token.digest, now()) as unknown as TokenRow;
+      return tokenFromRow(row);
+    } catch (error) {
+      if (/UNIQUE constraint failed: tokens\.name/.test(String(error))) throw new TokenNameTakenError(`a token named "${token.name}" exists already`);
+      throw error;
+    }
+  }
+
+  listTokens(): StoredToken[] {
+    const rows = this.db.prepare('SELECT id, name, role, created_at, last_used_at FROM tokens ORDER BY name').all() as unknown as TokenRow[];
+    return rows.map(tokenFromRow);
+  }
+
+  revokeToken(name: string): boolean {
+    return this.db.prepare('DELETE FROM tokens WHERE name = ?').run(name).changes > 0;
+  }
+
+  findToken(digest: string): StoredToken | null {
+    const row = this.db.prepare('SELECT id, name, role, created_at, last_used_at FROM tokens WHERE digest = ?').get(digest) as unknown as
+      | TokenRow
+      | undefined;
+    if (!row) return null;
+    const at = new Date();
+    if (row.last_used_at === null || at.getTime() - Date.parse(row.last_used_at) > LAST_USED_EVERY_MS) {
+      this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at.toISOString(), row.id);
+      row.last_used_at = at.toISOString();
+    }
+    return tokenFromRow(row);
+  }
+
+  countTokens(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
   }
 
   finish(id: string, result: GradeResult): void {

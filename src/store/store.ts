@@ -8,7 +8,11 @@ export interface NewSubmission {
   assignment: string;
   code: string;
   student: string | null;
-  /** Who the per-client queue bound counts it against: a token's digest or an address. */
+  /**
+   * Who submitted it: "token:<id>" for a token of the store, "env:<digest prefix>" for one of
+   * MEMGRADE_TOKENS, "address:<ip>" when the service is open. A student token sees only its own;
+   * the per-client queue bound counts against it.
+   */
   client: string;
   /** The request that created it, so grading logs can be joined to the request's. */
   requestId: string;
@@ -24,8 +28,21 @@ export interface StoredSubmission {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Gradings started for it, restarts included: a submission that crashes the service is stopped. */
+  attempts: number;
   /** The engine's result, exactly as it was produced; set once status is done. */
   result: GradeResult | null;
+}
+
+export type Role = 'student' | 'instructor';
+
+/** A token as the store keeps it: its SHA-256 digest, never the token. */
+export interface StoredToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  lastUsedAt: string | null;
 }
 
 /** The part of a result a list shows: read from the stored result without loading it whole. */
@@ -43,6 +60,8 @@ export type ListedSubmission = Omit<StoredSubmission, 'result'> & { verdict: Ver
 export interface ListQuery {
   assignment?: string;
   student?: string;
+  /** Only this client's submissions (a student token's view). */
+  client?: string;
   limit: number;
   /** Opaque: a `next` value returned by an earlier list call. */
   cursor?: string;
@@ -55,6 +74,7 @@ export interface Page {
 }
 
 export class InvalidCursorError extends Error {}
+export class TokenNameTakenError extends Error {}
 
 export interface SubmissionStore {
   /** Durable once it returns: an accepted submission must survive a crash. */
@@ -69,6 +89,18 @@ export interface SubmissionStore {
   requeue(id: string): void;
   /** After a restart: puts every running submission back and returns all queued, oldest first. */
   recover(): StoredSubmission[];
+  /** Removes a submission, its code and its result; false when there was none. */
+  delete(id: string): boolean;
+  /** Removes every submission created before `before` (ISO date); answers how many. */
+  deleteCreatedBefore(before: string): number;
+  /** Stores a new token by its digest; throws TokenNameTakenError for a name in use. */
+  addToken(token: { name: string; role: Role; digest: string }): StoredToken;
+  listTokens(): StoredToken[];
+  /** False when no token has that name. */
+  revokeToken(name: string): boolean;
+  /** The token with that digest, noting its use; null for none. */
+  findToken(digest: string): StoredToken | null;
+  countTokens(): number;
   /** True when the storage answers. */
   ping(): boolean;
   close(): void;

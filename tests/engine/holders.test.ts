@@ -86,7 +86,7 @@ describe('holders at the peak', () => {
     const hurried = { ...base, manifest: { ...base.manifest, limits: { ...base.manifest.limits, explain_ms: 1 } } };
     const sandbox = new SandboxProcess();
     try {
-      const r = await grade(hurried, 'function process_data() { const t = Date.now(); while (Date.now() - t < 200); let d = load(SIZE); d = double_it(d); return double_it(d); }', sandbox);
+      const r = await grade(hurried, 'function process_data() { let d = load(SIZE); d = double_it(d); return double_it(d); }', sandbox);
       assert.equal(r.status, 'passed', r.message);
       assert.equal(r.explanation?.status, 'missing');
       assert.match(r.explanation?.reason ?? '', /ran past its 1 ms budget/);

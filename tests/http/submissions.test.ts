@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Response } from 'supertest';
-import { assertContract, finished, PASSING, STARTER, startTestService, TINY, type TestService } from './support.ts';
+import { assertContract, finished, PASSING, slowPassing, STARTER, startTestService, TINY, type TestService } from './support.ts';
 
 let t: TestService;
 before(async () => {
@@ -73,8 +73,8 @@ describe('report page', () => {
   test('an unknown submission is a 404 and one not graded yet a 409, both JSON', async () => {
     const missing = await t.http.get('/v1/submissions/nope/report').expect(404);
     assertContract(missing, 'GET', '/v1/submissions/{id}/report');
-    const queued = await post({ assignment: TINY, code: 'function process_data() { const t = Date.now(); while (Date.now() - t < 400); }' }).expect(202);
-    // Its grading busy-waits 400 ms after the 202, so it cannot be done yet.
+    const queued = await post({ assignment: TINY, code: slowPassing(400) }).expect(202);
+    // Its grading is busy for about 400 ms after the 202, so it cannot be done yet.
     const early = await t.http.get(`/v1/submissions/${queued.body.id}/report`).expect(409);
     assertContract(early, 'GET', '/v1/submissions/{id}/report');
     assert.equal(early.body.error, 'not_ready');
@@ -220,10 +220,11 @@ describe('refusals: every 4xx is JSON naming the field', () => {
 });
 
 describe('auth off', () => {
-  test('without MEMGRADE_TOKENS /v1 is open, and rate-limited per address', async () => {
-    const res = await t.http.get('/v1/assignments').set('authorization', 'Bearer anything').expect(200);
+  test('with no token at all, on loopback, /v1 is open and rate-limited per address; a token it does not know is refused', async () => {
+    const res = await t.http.get('/v1/assignments').expect(200);
     assert.equal(res.headers['ratelimit-limit'], '100000');
     assert.ok(Number(res.headers['ratelimit-remaining']) < 100000);
+    await t.http.get('/v1/assignments').set('authorization', 'Bearer anything').expect(401);
   });
 });
 

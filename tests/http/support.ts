@@ -18,9 +18,13 @@ export const TINY = 'tiny-sum';
 const fixture = (file: string) => readFileSync(join(FIXTURE_ASSIGNMENTS_DIR, TINY, file), 'utf8');
 export const STARTER = fixture('starter.js');
 export const PASSING = fixture('solutions/fixed.js');
-/** Correct, but busy for `ms` first: long enough to act on a grading while it runs. */
+/**
+ * Correct, but busy for about `ms` first (a loop of 100,000 steps a millisecond; the isolate's clock is
+ * deterministic, so waiting for it would not take time): long enough to act on a grading while
+ * it runs.
+ */
 export const slowPassing = (ms: number) =>
-  `function process_data() {\n  const end = Date.now() + ${ms};\n  while (Date.now() < end) {}\n  let data = load(SIZE);\n  data = double_it(data);\n  return double_it(data);\n}\n`;
+  `function process_data() {\n  let x = 0;\n  for (let i = 0; i < ${ms} * 1e5; i++) x = (x + i) | 0;\n  let data = load(SIZE + (x & 0));\n  data = double_it(data);\n  return double_it(data);\n}\n`;
 
 export interface TestService {
   service: Service;

@@ -5,6 +5,7 @@ import { codeBytes } from '../../grading/grade.ts';
 import { htmlReport } from '../../report/html-report.ts';
 import { InvalidCursorError } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
+import { maySee } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';
 import { errorResponses } from '../responses.ts';
 import {
@@ -110,7 +111,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      return submissionView(findSubmission(request.params.id));
+      return submissionView(findSubmission(request, request.params.id));
     },
   );
 
@@ -130,7 +131,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      const found = findSubmission(request.params.id);
+      const found = findSubmission(request, request.params.id);
       const assignment = assignments.get(found.assignment);
       if (found.result === null || !assignment) {
         throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is ${found.status}; its report exists once it is done`, [], {
@@ -141,11 +142,37 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
   );
 
-  function findSubmission(id: string) {
+  /** The submission, if the caller may see it; another token's answers 404, as if it did not exist. */
+  function findSubmission(request: FastifyRequest, id: string) {
     const found = store.get(id);
-    if (!found) throw new ApiProblem(404, 'not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
+    if (!found || !maySee(request, found.client)) {
+      throw new ApiProblem(404, 'not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
+    }
     return found;
   }
+
+  app.delete<{ Params: IdParams }>(
+    '/submissions/:id',
+    {
+      schema: {
+        summary: 'Delete a submission, its code and its result',
+        description: 'For the token that made it, and for instructors. A submission being graded cannot be deleted yet (409).',
+        tags: ['submissions'],
+        params: IdParams,
+        response: { 204: { type: 'null', description: 'deleted' }, ...errorResponses(400, 401, 404, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      tagLog(request, reply, request.params.id);
+      const found = findSubmission(request, request.params.id);
+      if (found.status !== 'done' && !queue.forget(found.id)) {
+        throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is being graded; delete it once it is done`, [], { 'retry-after': '1' });
+      }
+      store.delete(found.id);
+      request.log.info('submission deleted');
+      return reply.code(204).send();
+    },
+  );
 
   app.get<{ Querystring: ListQuery }>(
     '/submissions',
@@ -161,7 +188,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       const { assignment, student, limit = PAGE_SIZE, cursor } = request.query;
       let page;
       try {
-        page = store.list({ assignment, student, limit, cursor });
+        // A student's token lists its own submissions only.
+        page = store.list({ assignment, student, limit, cursor, client: request.role === 'instructor' ? undefined : request.client });
       } catch (error) {
         if (!(error instanceof InvalidCursorError)) throw error;
         throw new ApiProblem(400, 'invalid_request', error.message, [{ field: 'query.cursor', message: error.message }]);
