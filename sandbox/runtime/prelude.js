@@ -61,6 +61,7 @@
   const dateNow = Date.now;
   const mathMax = Math.max;
   const mathMin = Math.min;
+  const mathFloor = Math.floor;
   const isArray = Array.isArray;
   const mathImul = Math.imul;
   const StringCtor = String;
@@ -301,7 +302,7 @@
     rec.died_seq = state.seq + 1;
   };
 
-  const tolerance = () => mathMax(MIN_TOLERANCE, state.peak * TOLERANCE_FRACTION);
+  const tolerance = () => mathMax(MIN_TOLERANCE, mathFloor(state.peak * TOLERANCE_FRACTION));
 
   // ---- liveness ----------------------------------------------------------------------------
   // After a GC, the host reads the live entries of `liveSet` through the inspector while the

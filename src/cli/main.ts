@@ -1,85 +1,23 @@
-// memgrade's command line: grade a file in a sandbox child process and print the result.
-// Exit code 0 passed, 1 failed, 2 error (of the submission or of the command line).
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { assignmentDirs } from '../config.ts';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../grading/assignments.ts';
-import { grade } from '../grading/grade.ts';
-import { htmlReport } from '../report/html-report.ts';
-import type { GradeResult } from '../grading/result.ts';
-import type { Assignment } from '../grading/assignments.ts';
-import { textReport } from '../report/text-report.ts';
-import { SandboxProcess } from '../sandbox-host/sandbox-process.ts';
+// memgrade's command line: `memgrade COMMAND ...`. Exit code 2 for a usage error, with the usage.
+import { GRADE_USAGE, gradeCommand } from './commands/grade.ts';
+import { TOKENS_USAGE, tokensCommand } from './commands/tokens.ts';
+import { UsageError } from './usage.ts';
 
-const USAGE = `usage: memgrade grade FILE [--assignment ID] [--format json|text|html]
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  grade: gradeCommand,
+  tokens: tokensCommand,
+};
 
-  FILE             the submission; "-" reads standard input
-  --assignment ID  default: clinging-onto-memory
-  --format F       json, text or html (a self-contained report page; default: text)
+const USAGE = `usage:\n${[GRADE_USAGE, TOKENS_USAGE].join('\n\n')}`;
 
-Assignments are read from ${DEFAULT_ASSIGNMENTS_DIR} and from the folders in
-MEMGRADE_ASSIGNMENTS_DIRS (separated by ":").
-Exit code: 0 passed, 1 failed, 2 error.`;
-
-const RENDERERS = {
-  json: (result: GradeResult) => `${JSON.stringify(result, null, 2)}\n`,
-  text: textReport,
-  html: htmlReport,
-} satisfies Record<string, (result: GradeResult, assignment: Assignment) => string>;
-type Format = keyof typeof RENDERERS;
-const FORMATS = Object.keys(RENDERERS) as Format[];
-
-function fail(message: string): never {
-  process.stderr.write(`memgrade: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        assignment: { type: 'string', default: 'clinging-onto-memory' },
-        format: { type: 'string', default: 'text' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
+async function main([command, ...args]: string[]): Promise<number> {
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return command === undefined ? 2 : 0;
   }
-  const [command, file, ...rest] = positionals;
-  if (command !== 'grade') fail(command === undefined ? 'no command given' : `unknown command "${command}"`);
-  if (file === undefined) fail('no FILE given');
-  if (rest.length > 0) fail(`unexpected argument "${rest[0]}"`);
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) fail(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
-
-  const assignments = loadAssignments(assignmentDirs());
-  const assignment = assignments.get(values.assignment);
-  if (!assignment) fail(`unknown assignment "${values.assignment}"; known: ${[...assignments.keys()].join(', ')}`);
-
-  let code: string;
-  try {
-    code = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    fail(`cannot read ${file}: ${(error as Error).message}`);
-  }
-
-  const sandbox = new SandboxProcess();
-  try {
-    const result = await grade(assignment, code, sandbox);
-    process.stdout.write(RENDERERS[format](result, assignment));
-    return result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2;
-  } finally {
-    await sandbox.close();
-  }
+  const run = COMMANDS[command];
+  if (run === undefined) throw new UsageError(`unknown command "${command}"`);
+  return run(args);
 }
 
 main(process.argv.slice(2)).then(
@@ -87,7 +25,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`memgrade: ${error instanceof Error ? error.message : String(error)}\n`);
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`memgrade: ${error instanceof Error ? error.message : String(error)}\n${usage ? `\n${USAGE}\n` : ''}`);
     process.exitCode = 2;
   },
 );

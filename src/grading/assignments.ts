@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 
 export const DEFAULT_ASSIGNMENTS_DIR = resolve(new URL('../../sandbox/assignments', import.meta.url).pathname);
 
-const Identifier = Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' });
+const Identifier = Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$', maxLength: 100 });
 
 export const Manifest = Type.Object(
   {
@@ -17,7 +17,7 @@ export const Manifest = Type.Object(
     entry_point: Identifier,
     helpers: Type.String({ description: 'file, relative to the folder, run in the isolate before the submission' }),
     globals: Type.Array(Identifier, { description: 'names the helpers file defines that the submission sees' }),
-    steps: Type.Array(Identifier, { description: 'the pipeline functions, in order; each call is measured' }),
+    steps: Type.Array(Identifier, { maxItems: 100, description: 'the pipeline functions, in order; each call is measured' }),
     check: Type.Union([Identifier, Type.Null()], { description: 'helper that checks the result, or null' }),
     hidden_check: Type.Optional(
       Type.Object(

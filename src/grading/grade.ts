@@ -6,7 +6,8 @@ import type { HiddenCheck, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, Sa
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
 import { mib } from './format.ts';
-import type { GradeReason, GradeResult, GradeStatus, SubmissionError } from './result.ts';
+import { Value } from '@sinclair/typebox/value';
+import { GradeResult, type GradeReason, type GradeStatus, type SubmissionError } from './result.ts';
 import { versions } from './versions.ts';
 
 export interface SandboxRunner {
@@ -228,5 +229,18 @@ export async function grade(assignment: Assignment, code: string, runner: Sandbo
   if (code.trim() === '') return invalidSubmission(assignment, 'code is empty');
   const started = performance.now();
   const outcome = await runner.run(buildJob(assignment, code));
-  return verdict(assignment, outcome, Math.round(performance.now() - started), code);
+  return checked(assignment, verdict(assignment, outcome, Math.round(performance.now() - started), code));
+}
+
+/**
+ * The result as its schema allows it, or an internal error in its place: what comes out of a
+ * sandbox process is not trusted to be well formed (a compromised child could send markup or
+ * oversized fields) before it is stored or rendered.
+ */
+export function checked(assignment: Assignment, result: GradeResult): GradeResult {
+  const durationMs = result.duration_ms;
+  if (Value.Check(GradeResult, result)) return result;
+  const first = [...Value.Errors(GradeResult, result)][0];
+  const where = first === undefined ? '' : ` (at ${first.path || '/'}: ${first.message})`;
+  return emptyResult(assignment, { status: 'error', reason: 'internal', message: `the sandbox returned a result that breaks its schema${where}` }, durationMs);
 }

@@ -1,6 +1,15 @@
 // The grading result: one TypeBox schema is the source of the TypeScript type, the API's
 // validation, openapi.yaml and the tests' checks.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type StringOptions } from '@sinclair/typebox';
+import { cutLength, TEXT_LIMITS } from '../sandbox-host/text-limits.ts';
+
+// Every string has a bound: a result comes out of a sandbox process, and one that breaks a
+// bound (a compromised child, a harness defect) is refused before it is stored or shown.
+const NAME = cutLength(TEXT_LIMITS.name);
+const MESSAGE = cutLength(TEXT_LIMITS.message);
+/** A sentence that quotes a name and a message of the submission's. */
+const SENTENCE = 2 * MESSAGE;
+const Text = (maxLength: number, options: StringOptions = {}) => Type.String({ ...options, maxLength });
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -24,7 +33,7 @@ export const GradeReason = Nullable(
 
 export const StepResult = Type.Object(
   {
-    name: Type.String(),
+    name: Text(NAME),
     calls: Type.Integer({ minimum: 0 }),
     allocated_bytes: Type.Integer({ description: 'ArrayBuffer bytes allocated while this step was the innermost one running' }),
     peak_live_bytes: Type.Integer({ description: 'highest exact live figure sampled while a call of this step was on the stack' }),
@@ -37,10 +46,10 @@ export const StepResult = Type.Object(
 export const AllocationBase = Type.Object(
   {
     id: Type.Integer(),
-    step: Type.String({ description: 'the step (or entry point) that was innermost when it was allocated' }),
-    site: Nullable(Type.String({ description: '"function (file:line)"; null for allocations under 1 KiB' })),
-    function: Nullable(Type.String()),
-    file: Nullable(Type.String()),
+    step: Text(NAME, { description: 'the step (or entry point) that was innermost when it was allocated' }),
+    site: Nullable(Text(3 * NAME, { description: '"function (file:line)"; null for allocations under 1 KiB' })),
+    function: Nullable(Text(NAME)),
+    file: Nullable(Text(NAME)),
     line: Type.Integer(),
     bytes: Type.Integer(),
   },
@@ -49,7 +58,7 @@ export const AllocationBase = Type.Object(
 
 export const Holder = Type.Object(
   {
-    name: Type.String({ description: 'the variable, `variable.path` for an object property, or a description' }),
+    name: Text(2 * NAME, { description: 'the variable, `variable.path` for an object property, or a description' }),
     kind: Type.Union(
       [
         Type.Literal('local'),
@@ -63,8 +72,8 @@ export const Holder = Type.Object(
       ],
       { description: 'temporary: an interpreter register of a nested call; new: the allocation that made the peak, being built' },
     ),
-    function: Type.String({ description: '"(top level)" for global and module bindings' }),
-    file: Nullable(Type.String()),
+    function: Text(NAME, { description: '"(top level)" for global and module bindings' }),
+    file: Nullable(Text(NAME)),
     line: Nullable(Type.Integer({ description: 'where that function was at the peak' })),
   },
   { additionalProperties: false },
@@ -79,7 +88,7 @@ export const LiveAllocation = Type.Composite(
         description: 'what keeps it alive at the peak, innermost frame first (the first 8); empty when the explanation is missing',
       }),
       holders_omitted: Type.Integer({ minimum: 0, description: 'holders beyond the 8 listed' }),
-      hint: Nullable(Type.String({ description: 'what the student can change, when the holder is in the submission' })),
+      hint: Nullable(Text(SENTENCE, { description: 'what the student can change, when the holder is in the submission' })),
     }),
   ],
   { additionalProperties: false },
@@ -88,8 +97,8 @@ export const LiveAllocation = Type.Composite(
 export const Explanation = Type.Object(
   {
     status: Type.Union([Type.Literal('complete'), Type.Literal('missing')]),
-    reason: Nullable(Type.String({ description: 'why the holders are missing' })),
-    summary: Type.String(),
+    reason: Nullable(Text(SENTENCE, { description: 'why the holders are missing' })),
+    summary: Text(SENTENCE),
     lower_bound_bytes: Type.Integer({ description: 'the least peak the assignment allows' }),
   },
   { additionalProperties: false },
@@ -113,19 +122,19 @@ export const TimelineSample = Type.Object(
     live_bytes: Type.Integer(),
     external_bytes: Type.Integer(),
     heap_bytes: Type.Integer(),
-    step: Type.String(),
-    reason: Type.String({ description: 'start, allocation, return:<step> or end' }),
+    step: Text(NAME),
+    reason: Text(2 * NAME, { description: 'start, allocation, heap, return:<step> or end' }),
   },
   { additionalProperties: false },
 );
 
 export const SubmissionError = Type.Object(
   {
-    name: Type.String(),
-    message: Type.String(),
+    name: Text(NAME),
+    message: Text(MESSAGE),
     line: Nullable(Type.Integer()),
     column: Nullable(Type.Integer()),
-    stack: Nullable(Type.String({ description: 'frames of the submission and the helpers only' })),
+    stack: Nullable(Text(cutLength(TEXT_LIMITS.stack), { description: 'frames of the submission and the helpers only' })),
   },
   { additionalProperties: false },
 );
@@ -133,7 +142,7 @@ export const SubmissionError = Type.Object(
 export const CheckResult = Type.Object(
   {
     correct: Type.Boolean(),
-    message: Nullable(Type.String()),
+    message: Nullable(Text(MESSAGE)),
     first_bad_index: Nullable(Type.Integer({ description: 'first element that differs from the expected result' })),
   },
   { additionalProperties: false },
@@ -142,7 +151,7 @@ export const CheckResult = Type.Object(
 export const HiddenCheckResult = Type.Object(
   {
     correct: Type.Boolean(),
-    message: Type.String({ description: 'what the check found on the hidden input' }),
+    message: Text(SENTENCE, { description: 'what the check found on the hidden input' }),
   },
   {
     additionalProperties: false,
@@ -168,10 +177,10 @@ export const Versions = Type.Object(
 
 export const GradeResult = Type.Object(
   {
-    assignment: Type.String(),
+    assignment: Text(NAME),
     status: GradeStatus,
     reason: GradeReason,
-    message: Type.String(),
+    message: Text(2 * SENTENCE),
     correct: Nullable(Type.Boolean()),
     check: Nullable(CheckResult),
     hidden_check: Nullable(HiddenCheckResult),
@@ -179,13 +188,15 @@ export const GradeResult = Type.Object(
     peak_external_bytes: Nullable(Type.Integer()),
     peak_heap_bytes: Nullable(Type.Integer()),
     limit_bytes: Type.Integer(),
-    peak_step: Nullable(Type.String()),
-    steps: Type.Array(StepResult),
-    live_at_peak: Type.Array(LiveAllocation, { description: 'largest first' }),
+    peak_step: Nullable(Text(NAME)),
+    steps: Type.Array(StepResult, { maxItems: 102 }),
+    live_at_peak: Type.Array(LiveAllocation, { maxItems: 100, description: 'largest first (the first 100)' }),
     explanation: Nullable(Explanation),
-    untracked_at_peak_bytes: Type.Integer({ description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for (allocations under 1 KiB, or past the first 1,000 listed)' }),
-    allocations: Type.Array(Allocation, { description: 'allocations of 64 KiB or more (the first 2,000), with their lifetimes on the timeline' }),
-    timeline: Type.Array(TimelineSample),
+    untracked_at_peak_bytes: Type.Integer({
+      description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for (allocations under 1 KiB, or past the first 100 listed)',
+    }),
+    allocations: Type.Array(Allocation, { maxItems: 500, description: 'allocations of 64 KiB or more (the first 500), with their lifetimes on the timeline' }),
+    timeline: Type.Array(TimelineSample, { maxItems: 1000, description: 'the exact samples, in order (the first 1,000)' }),
     error: Nullable(SubmissionError),
     limits: GradeLimits,
     measurement: Type.Object(
