@@ -17,7 +17,9 @@ try {
   service = await startService(config, logger);
   await service.app.listen({ port: config.port, host: config.host });
 } catch (error) {
-  logger.fatal({ err: error }, 'the service could not start');
+  // A configuration it refuses is said plainly, as a bad variable is; anything else is logged.
+  if (error instanceof ConfigError) process.stderr.write(`memgrade: ${error.message}\n`);
+  else logger.fatal({ err: error }, 'the service could not start');
   process.exit(1);
 }
 

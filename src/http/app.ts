@@ -76,7 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'req_id' }),
     trustProxy: deps.trustProxy,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    http: { headersTimeout: HEADERS_TIMEOUT_MS },
+    // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     // Refusals made before a route runs keep the API's shape too: a bad URL, an overlong path.
     frameworkErrors: (error, _request, reply) => problemReply(reply, error),
     clientErrorHandler: clientError,

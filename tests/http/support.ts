@@ -100,6 +100,10 @@ export function assertContract(
   assert.ok(operation, `openapi.yaml has no ${method} ${path}`);
   const response = operation.responses[String(res.status)];
   assert.ok(response, `openapi.yaml does not document ${res.status} for ${method} ${path}`);
+  if (response.content === undefined) {
+    assert.ok(res.body === undefined || res.body === '' || Object.keys(res.body as object).length === 0, `${method} ${path} ${res.status} has a body`);
+    return;
+  }
   for (const header of Object.keys(response.headers ?? {})) {
     assert.ok(res.headers?.[header.toLowerCase()] !== undefined, `${method} ${path} ${res.status} lacks the ${header} header`);
   }
