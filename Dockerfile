@@ -1,5 +1,6 @@
 # memgrade's grading service. Build: docker build -t memgrade .
-# Run:   docker run -p 3000:3000 -v memgrade-data:/data memgrade
+# Run:   TOKEN=$(openssl rand -hex 24); docker run -p 3000:3000 -v memgrade-data:/data -e MEMGRADE_TOKENS="$TOKEN" memgrade
+# It listens on 0.0.0.0 and so refuses to start without a token (see docs/service.md).
 # The image's own Node runs everything: the `node` package (a dev dependency that brings Node 24
 # to machines whose system Node is older) is not installed here, and nothing is compiled
 # (isolated-vm 7 ships prebuilt binaries; SQLite is node:sqlite).
@@ -20,8 +21,9 @@ COPY package.json package-lock.json ./
 COPY src ./src
 COPY sandbox ./sandbox
 COPY bin ./bin
-RUN mkdir -p /data && chown node:node /data
-USER node
+# The service runs as root so that each sandbox process drops to an unprivileged user (nobody)
+# before it loads a submission; the data folder stays the service's alone (0700).
+RUN mkdir -p /data && chmod 700 /data
 VOLUME /data
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
