@@ -80,3 +80,31 @@ describe('the report page', () => {
     assert.match(await page.locator('header p').innerText(), /<img src=x onerror=alert\(1\)>/);
   });
 });
+
+describe('served with its headers', () => {
+  test('the report page and /docs render under their Content-Security-Policy, with no violation', async () => {
+    const { startTestService, PASSING: code, TINY: id } = await import('../http/support.ts');
+    const t = await startTestService();
+    try {
+      await t.service.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = t.service.app.server.address() as { port: number };
+      const done = await t.http.post('/v1/submissions').send({ assignment: id, code, wait: 30 }).expect(201);
+      for (const [path, rendered] of [
+        [`/v1/submissions/${done.body.id}/report`, '#verdict'],
+        ['/docs/', '.swagger-ui .info'],
+      ] as const) {
+        const page = await browser.newPage();
+        const violations: string[] = [];
+        page.on('console', (m) => {
+          if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+        });
+        await page.goto(`http://127.0.0.1:${port}${path}`);
+        await page.locator(rendered).first().waitFor({ timeout: 15_000 });
+        assert.deepEqual(violations, [], path);
+        await page.close();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
