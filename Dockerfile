@@ -30,3 +30,15 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --no-node-snapshot: isolated-vm, loaded by the sandbox worker processes, needs it.
 CMD ["node", "--no-node-snapshot", "src/main.ts"]
+
+# The grader image of the PrairieLearn questions `memgrade export prairielearn` makes
+# (docker build --target prairielearn -t memgrade-prairielearn .): it reads /grade/student and
+# writes /grade/results/results.json, and needs no network.
+FROM node:24.21.0-bookworm-slim AS prairielearn
+WORKDIR /memgrade
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY src ./src
+COPY sandbox ./sandbox
+COPY bin ./bin
+ENTRYPOINT ["/memgrade/bin/memgrade", "autograde", "prairielearn"]

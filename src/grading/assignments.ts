@@ -32,6 +32,18 @@ export const Manifest = Type.Object(
       ),
     ),
     unit: Type.Object({ name: Type.String(), bytes: Type.Integer({ minimum: 1 }) }),
+    points: Type.Optional(
+      Type.Object(
+        {
+          correct: Type.Number({ minimum: 0 }),
+          memory: Type.Number({ minimum: 0 }),
+          partial_until_bytes: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'peak at which partial memory credit reaches 0; none above the limit without it' }),
+          ),
+        },
+        { additionalProperties: false, description: 'points for a correct result and for the memory limit (default: 1 and 1)' },
+      ),
+    ),
     lower_bound_bytes: Type.Integer({ minimum: 0, description: 'the least peak the exercise allows' }),
     starter: Type.String(),
     solutions: Type.Record(
@@ -90,7 +102,7 @@ export function loadAssignment(dir: string): Assignment {
   };
 }
 
-/** Every assignment in the given folders; a later folder may not reuse an id. */
+/** Every assignment in the given folders; a later folder may not reuse an id for another assignment. */
 export function loadAssignments(dirs: string[]): Map<string, Assignment> {
   const found = new Map<string, Assignment>();
   for (const root of dirs) {
@@ -100,7 +112,12 @@ export function loadAssignments(dirs: string[]): Map<string, Assignment> {
       if (assignment.manifest.id !== entry.name) {
         throw new AssignmentError(`${join(root, entry.name)}: manifest id ${assignment.manifest.id} differs from its folder`);
       }
-      if (found.has(assignment.manifest.id)) throw new AssignmentError(`assignment ${assignment.manifest.id} is defined twice`);
+      const earlier = found.get(assignment.manifest.id);
+      // The same assignment twice (a question folder carries a copy of a built-in one) is one.
+      if (earlier && (JSON.stringify(earlier.manifest) !== JSON.stringify(assignment.manifest) || earlier.helpersSource !== assignment.helpersSource)) {
+        throw new AssignmentError(`assignment ${assignment.manifest.id} is defined twice, differently`);
+      }
+      if (earlier) continue;
       found.set(assignment.manifest.id, assignment);
     }
   }

@@ -5,6 +5,7 @@ import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
 import type { HiddenCheck, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
+import { withScore } from './score.ts';
 import { mib } from './format.ts';
 import { Value } from '@sinclair/typebox/value';
 import { GradeResult, type GradeReason, type GradeStatus, type SubmissionError } from './result.ts';
@@ -67,13 +68,16 @@ function emptyResult(assignment: Assignment, verdict: Verdict, durationMs: numbe
     },
     measurement: { gc_count: 0, measure_ms: 0, tolerance_bytes: 0 },
     duration_ms: durationMs,
+    score: 0,
+    max_score: 0,
+    score_parts: [],
     versions,
   };
 }
 
 /** A result for a submission that was refused before it ran. */
 export function invalidSubmission(assignment: Assignment, message: string): GradeResult {
-  return emptyResult(assignment, { status: 'error', reason: 'invalid_submission', message }, 0);
+  return withScore(assignment.manifest, emptyResult(assignment, { status: 'error', reason: 'invalid_submission', message }, 0));
 }
 
 /** Line and column of the innermost submission frame of a stack. */
@@ -179,8 +183,12 @@ function fromReport(
   }
 }
 
-/** The result of a run. `code` is the submission, which hints quote line numbers of. */
+/** The result of a run, scored. `code` is the submission, which hints quote line numbers of. */
 export function verdict(assignment: Assignment, outcome: RunOutcome, durationMs: number, code = ''): GradeResult {
+  return withScore(assignment.manifest, resultOf(assignment, outcome, durationMs, code));
+}
+
+function resultOf(assignment: Assignment, outcome: RunOutcome, durationMs: number, code: string): GradeResult {
   const error = (reason: GradeReason, message: string) => emptyResult(assignment, { status: 'error', reason, message }, durationMs);
   switch (outcome.kind) {
     case 'report':

@@ -159,6 +159,18 @@ export const HiddenCheckResult = Type.Object(
   },
 );
 
+export const ScorePart = Type.Object(
+  {
+    part: Type.Union([Type.Literal('correct'), Type.Literal('memory')], {
+      description: 'correct: the result is right; memory: the peak is within the limit (partial credit up to a second threshold, when the assignment gives it)',
+    }),
+    score: Type.Number({ minimum: 0 }),
+    max_score: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type ScorePart = Static<typeof ScorePart>;
+
 export const GradeLimits = Type.Object(
   {
     peak_bytes: Type.Integer(),
@@ -208,6 +220,9 @@ export const GradeResult = Type.Object(
       { additionalProperties: false },
     ),
     duration_ms: Type.Number(),
+    score: Type.Number({ minimum: 0, description: "the assignment's points earned: see score_parts" }),
+    max_score: Type.Number({ minimum: 0 }),
+    score_parts: Type.Array(ScorePart, { maxItems: 2, description: 'memory points count only with a correct result' }),
     versions: Versions,
   },
   { additionalProperties: false, $id: 'GradeResult' },

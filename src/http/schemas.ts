@@ -121,6 +121,24 @@ export const ListQuery = Type.Object(
 export type ListQuery = Static<typeof ListQuery>;
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+
+/** The formats a done submission's result can be read in, besides the submission's own JSON. */
+export const RESULT_FORMATS = ['text', 'html', 'gradescope', 'prairielearn', 'junit'] as const;
+export const SubmissionQuery = Type.Object(
+  {
+    format: Type.Optional(
+      Type.Union(
+        RESULT_FORMATS.map((f) => Type.Literal(f)),
+        {
+          description:
+            "the result alone, in a platform's format: gradescope or prairielearn (their results.json), junit (XML), text, html; also chosen by Accept (application/xml: junit, text/plain: text, text/html: html)",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SubmissionQuery = Static<typeof SubmissionQuery>;
 export type IdParams = Static<typeof IdParams>;
 
 export const PreferHeader = Type.Object({

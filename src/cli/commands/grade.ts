@@ -1,68 +1,172 @@
-// `memgrade grade FILE`: grade a file in a sandbox child process and print the result.
-// Exit code 0 passed, 1 failed, 2 error (of the submission or of the command line).
-import { readFileSync } from 'node:fs';
+// `memgrade grade FILE_OR_DIR...`: grades submissions in sandbox child processes and prints the
+// results. One file: its report in any format, exit code 0 passed, 1 failed, 2 error. Several (or
+// a folder of them, one .js file per student, the file name as the student): graded in parallel
+// within the machine's memory budget, a progress line on a terminal, one CSV row (or JSON entry)
+// per file; exit code 0 when every file was graded, whatever the verdicts, 2 otherwise.
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments } from '../../grading/assignments.ts';
+import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../../grading/assignments.ts';
 import { grade } from '../../grading/grade.ts';
-import { htmlReport } from '../../report/html-report.ts';
 import type { GradeResult } from '../../grading/result.ts';
-import type { Assignment } from '../../grading/assignments.ts';
-import { textReport } from '../../report/text-report.ts';
-import { SandboxProcess } from '../../sandbox-host/sandbox-process.ts';
+import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/registry.ts';
+import { poolSize, SandboxPool } from '../../sandbox-host/pool.ts';
+import { rssLimitBytes, SandboxProcess } from '../../sandbox-host/sandbox-process.ts';
 import { usageError } from '../usage.ts';
 
-export const GRADE_USAGE = `memgrade grade FILE [--assignment ID] [--format json|text|html]
+export const GRADE_USAGE = `memgrade grade FILE_OR_DIR... [--assignment ID] [--format F] [--report-dir DIR]
 
-  FILE             the submission; "-" reads standard input
+  FILE_OR_DIR      a submission ("-" reads standard input), or a folder of them: one .js file
+                   per student, the file name as the student
   --assignment ID  default: clinging-onto-memory
-  --format F       json, text or html (a self-contained report page; default: text)
+  --format F       one file: ${FORMATS.join(', ')} (default: text; html is a
+                   self-contained report page; gradescope, prairielearn and junit are the
+                   platforms' own formats). Several files: csv (default), json or text
+  --report-dir DIR also write each student's HTML report page, as DIR/<student>.html
 
 Assignments are read from ${DEFAULT_ASSIGNMENTS_DIR} and from the folders in
 MEMGRADE_ASSIGNMENTS_DIRS (separated by ":").
-Exit code: 0 passed, 1 failed, 2 error.`;
+Exit code, one file: 0 passed, 1 failed, 2 error. Several: 0 when every file was graded, 2 not.`;
 
-const RENDERERS = {
-  json: (result: GradeResult) => `${JSON.stringify(result, null, 2)}\n`,
-  text: textReport,
-  html: htmlReport,
-} satisfies Record<string, (result: GradeResult, assignment: Assignment) => string>;
-type Format = keyof typeof RENDERERS;
-const FORMATS = Object.keys(RENDERERS) as Format[];
+const MULTI_FORMATS = ['csv', 'json', 'text'];
 
-export async function gradeCommand(argv: string[]): Promise<number> {
+interface Entry {
+  student: string;
+  /** A path, or 0 for standard input. */
+  source: string | 0;
+}
+
+/** The files to grade: each FILE as it is, each DIR's .js files in name order. */
+function entriesOf(paths: string[]): { entries: Entry[]; several: boolean } {
+  const entries: Entry[] = [];
+  let several = paths.length > 1;
+  for (const path of paths) {
+    if (path === '-') {
+      entries.push({ student: 'stdin', source: 0 });
+      continue;
+    }
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      // Unreadable: reported as such below.
+    }
+    if (!isDir) {
+      entries.push({ student: basename(path).replace(/\.js$/, ''), source: path });
+      continue;
+    }
+    several = true;
+    for (const name of readdirSync(path).filter((n) => n.endsWith('.js')).sort()) {
+      entries.push({ student: name.slice(0, -'.js'.length), source: join(path, name) });
+    }
+  }
+  return { entries, several };
+}
+
+const read = (entry: Entry): { code: string } | { error: string } => {
+  try {
+    return { code: readFileSync(entry.source, 'utf8') };
+  } catch (error) {
+    return { error: `cannot read ${entry.source === 0 ? 'standard input' : entry.source}: ${(error as Error).message}` };
+  }
+};
+
+const exitCode = (result: GradeResult) => (result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2);
+
+/** `sandbox`: a sandbox process the caller started early, while this module was loading. */
+export async function gradeCommand(argv: string[], sandbox: SandboxProcess | null = null): Promise<number> {
+  try {
+    return await run(argv, sandbox);
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+async function run(argv: string[], early: SandboxProcess | null): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       assignment: { type: 'string', default: 'clinging-onto-memory' },
-      format: { type: 'string', default: 'text' },
+      format: { type: 'string' },
+      'report-dir': { type: 'string' },
     },
   });
-  const [file, ...rest] = positionals;
-  if (file === undefined) usageError('no FILE given');
-  if (rest.length > 0) usageError(`unexpected argument "${rest[0]}"`);
-  const format = values.format as Format;
-  if (!FORMATS.includes(format)) usageError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
-
+  if (positionals.length === 0) usageError('no FILE given');
+  const { entries, several } = entriesOf(positionals);
+  const format = values.format ?? (several ? 'csv' : 'text');
+  if (several ? !MULTI_FORMATS.includes(format) : !isFormat(format)) {
+    usageError(`--format must be one of ${(several ? MULTI_FORMATS : FORMATS).join(', ')}, not "${format}"`);
+  }
   const assignments = loadAssignments(assignmentDirs());
   const assignment = assignments.get(values.assignment);
   if (!assignment) usageError(`unknown assignment "${values.assignment}"; known: ${[...assignments.keys()].join(', ')}`);
+  const reportDir = values['report-dir'];
+  if (reportDir !== undefined) mkdirSync(reportDir, { recursive: true });
+  const writeReport = (student: string, result: GradeResult) => {
+    if (reportDir !== undefined) writeFileSync(join(reportDir, `${student}.html`), REPORTERS.html.render(result, assignment));
+  };
 
-  let code: string;
-  try {
-    code = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    usageError(`cannot read ${file}: ${(error as Error).message}`);
+  if (!several) {
+    const entry = entries[0];
+    const source = read(entry);
+    if ('error' in source) usageError(source.error);
+    const result = await grade(assignment, source.code, early ?? new SandboxProcess());
+    writeReport(entry.student, result);
+    process.stdout.write(REPORTERS[format as keyof typeof REPORTERS].render(result, assignment));
+    return exitCode(result);
   }
-
-  const sandbox = new SandboxProcess();
-  try {
-    const result = await grade(assignment, code, sandbox);
-    process.stdout.write(RENDERERS[format](result, assignment));
-    return result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2;
-  } finally {
-    await sandbox.close();
-  }
+  await early?.close();
+  return gradeSeveral(assignment, entries, format, writeReport);
 }
 
+async function gradeSeveral(
+  assignment: Assignment,
+  entries: Entry[],
+  format: string,
+  writeReport: (student: string, result: GradeResult) => void,
+): Promise<number> {
+  const size = Math.min(entries.length, poolSize({ perWorkerBytes: rssLimitBytes(assignment.manifest.limits.memory_cap_mb) }));
+  const pool = new SandboxPool({ size, maxJobsPerWorker: 50 });
+  const results: ({ result: GradeResult } | { error: string })[] = new Array(entries.length);
+  const progress = process.stderr.isTTY === true;
+  let done = 0;
+  let next = 0;
+  // The pool does not queue: `size` loops take the next file as each finishes.
+  const worker = async () => {
+    for (let i = next++; i < entries.length; i = next++) {
+      const source = read(entries[i]);
+      results[i] = 'error' in source ? source : { result: await grade(assignment, source.code, pool) };
+      if ('result' in results[i]) writeReport(entries[i].student, (results[i] as { result: GradeResult }).result);
+      done++;
+      if (progress) process.stderr.write(`\rgraded ${done} of ${entries.length}`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: size }, worker));
+  } finally {
+    if (progress) process.stderr.write('\n');
+    await pool.close();
+  }
+
+  let allGraded = true;
+  const rows: CsvRow[] = results.map((r, i) => {
+    const student = entries[i].student;
+    if ('error' in r || r.result.reason === 'internal') allGraded = false;
+    if ('error' in r) return { student, status: 'error', reason: 'unreadable', peak_bytes: null, score: null, max_score: null };
+    const { status, reason, peak_bytes, score, max_score } = r.result;
+    return { student, status, reason, peak_bytes, score, max_score };
+  });
+  if (format === 'csv') {
+    process.stdout.write(csvReport(rows));
+  } else if (format === 'json') {
+    const out = results.map((r, i) => ({ student: entries[i].student, ...('error' in r ? { error: r.error } : { result: r.result }) }));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    for (const [i, r] of results.entries()) {
+      process.stdout.write(`== ${entries[i].student}\n${'error' in r ? `${r.error}\n` : REPORTERS.text.render(r.result, assignment)}\n`);
+    }
+  }
+  return allGraded ? 0 : 2;
+}

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/grade.ts';
-import { htmlReport } from '../../report/html-report.ts';
+import { REPORTERS } from '../../report/registry.ts';
 import { InvalidCursorError } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
 import { maySee } from '../auth.ts';
@@ -13,9 +13,11 @@ import {
   ListQuery,
   PAGE_SIZE,
   PreferHeader,
+  RESULT_FORMATS,
   Submission,
   SubmissionAccepted,
   SubmissionPage,
+  SubmissionQuery,
   SubmissionRequest,
 } from '../schemas.ts';
 import { submissionPath, submissionView, summaryView } from '../views.ts';
@@ -34,6 +36,15 @@ const REFUSALS: Record<'client_share' | 'full' | 'closing', [number, string, str
 };
 
 const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
+
+/** A format asked for by Accept alone (the submission's JSON stays the default). */
+function formatFromAccept(accept: string | undefined): (typeof RESULT_FORMATS)[number] | undefined {
+  const first = (accept ?? '').split(',')[0].split(';')[0].trim().toLowerCase();
+  return ({ 'application/xml': 'junit', 'text/xml': 'junit', 'text/plain': 'text', 'text/html': 'html' } as const)[first as 'text/html'];
+}
+
+const notDone = (id: string, status: string) =>
+  new ApiProblem(409, 'not_ready', `submission "${id}" is ${status}; its result exists once it is done`, [], { 'retry-after': '1' });
 
 /** From here on, this request's log lines name the submission too. */
 function tagLog(request: FastifyRequest, reply: FastifyReply, id: string): void {
@@ -99,19 +110,38 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
   );
 
-  app.get<{ Params: IdParams }>(
+  app.get<{ Params: IdParams; Querystring: SubmissionQuery }>(
     '/submissions/:id',
     {
       schema: {
         summary: "A submission's state and, once done, its result",
+        description: 'With ?format= (or Accept), the result alone in that format, once the submission is done (409 until then).',
         tags: ['submissions'],
         params: IdParams,
-        response: { 200: Type.Ref(Submission, { description: 'the submission' }), ...errorResponses(400, 401, 404, 429) },
+        querystring: SubmissionQuery,
+        response: {
+          200: {
+            description: 'the submission, or its result in the format asked for',
+            content: {
+              'application/json': { schema: Type.Ref(Submission) },
+              'application/xml': { schema: { type: 'string', description: 'JUnit XML' } },
+              'text/plain': { schema: { type: 'string' } },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+          ...errorResponses(400, 401, 404, 409, 429),
+        },
       },
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      return submissionView(findSubmission(request, request.params.id));
+      const found = findSubmission(request, request.params.id);
+      const format = request.query.format ?? formatFromAccept(request.headers.accept);
+      if (format === undefined) return submissionView(found);
+      const assignment = assignments.get(found.assignment);
+      if (found.result === null || !assignment) throw notDone(found.id, found.status);
+      const reporter = REPORTERS[format];
+      return reply.type(reporter.contentType).send(reporter.render(found.result, assignment));
     },
   );
 
@@ -133,12 +163,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       tagLog(request, reply, request.params.id);
       const found = findSubmission(request, request.params.id);
       const assignment = assignments.get(found.assignment);
-      if (found.result === null || !assignment) {
-        throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is ${found.status}; its report exists once it is done`, [], {
-          'retry-after': '1',
-        });
-      }
-      return reply.type('text/html; charset=utf-8').send(htmlReport(found.result, assignment));
+      if (found.result === null || !assignment) throw notDone(found.id, found.status);
+      return reply.type(REPORTERS.html.contentType).send(REPORTERS.html.render(found.result, assignment));
     },
   );
 
