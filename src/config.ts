@@ -27,6 +27,15 @@ export const Env = Type.Object({
     description: 'behind a reverse proxy: true, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address',
   }),
   MEMGRADE_RETENTION_DAYS: Count(0, 'submissions older than this many days are deleted, code and results; 0: kept', 0),
+  MEMGRADE_WEBHOOK_SECRET: Type.String({
+    default: '',
+    pattern: '^(whsec_[A-Za-z0-9+/=]{32,})?$',
+    description: 'the Standard Webhooks signing secret, "whsec_" and base64 of 24 to 64 random bytes; empty: no callback_url taken',
+  }),
+  MEMGRADE_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'let callback_url point at loopback and private addresses',
+  }),
   MEMGRADE_SANDBOX_USER: Type.String({
     default: 'nobody',
     description: 'the user sandbox processes run as when the service runs as root',
@@ -57,6 +66,8 @@ export interface Config {
   trustProxy: boolean | string[];
   retentionDays: number;
   sandboxUser: string;
+  webhookSecret: string;
+  webhookAllowPrivate: boolean;
   assignmentDirs: string[];
   /** 0 lets the service size the pool. */
   poolSize: number;
@@ -119,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: v.MEMGRADE_TRUST_PROXY === 'true' ? true : v.MEMGRADE_TRUST_PROXY === 'false' ? false : list(v.MEMGRADE_TRUST_PROXY),
     retentionDays: v.MEMGRADE_RETENTION_DAYS,
     sandboxUser: v.MEMGRADE_SANDBOX_USER,
+    webhookSecret: v.MEMGRADE_WEBHOOK_SECRET,
+    webhookAllowPrivate: v.MEMGRADE_WEBHOOK_ALLOW_PRIVATE === 'true',
     assignmentDirs: assignmentDirs(env),
     poolSize: v.MEMGRADE_POOL_SIZE,
     memoryBudgetMb: v.MEMGRADE_MEMORY_BUDGET_MB,

@@ -11,6 +11,7 @@ export const REDACTED_PATHS = [
   'code',
   'token',
   'tokens',
+  'secret',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

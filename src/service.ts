@@ -10,6 +10,7 @@ import { poolSize, SandboxPool } from './sandbox-host/pool.ts';
 import { sandboxLaunch } from './sandbox-host/launch.ts';
 import { rssLimitBytes, SANDBOX_ENTRY } from './sandbox-host/sandbox-process.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
 import type { SubmissionStore } from './store/store.ts';
 
 export interface Service {
@@ -61,12 +62,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     if (!isLoopback(config.host)) logger.warn({ host: config.host }, 'MEMGRADE_ALLOW_OPEN: the API answers without a token on a non-loopback address');
   }
   const pool = new SandboxPool({ size, maxJobsPerWorker: config.workerMaxJobs, sandboxUser: config.sandboxUser });
+  const webhooks =
+    config.webhookSecret === '' ? null : new WebhookDeliverer(store, config.webhookSecret, config.webhookAllowPrivate, logger.child({ component: 'webhooks' }));
   const queue = new GradingQueue(
     store,
     pool,
     assignments,
     { total: config.queueLimit, perClient: config.queuePerClient },
     logger.child({ component: 'queue' }),
+    webhooks,
   );
   const app = await buildApp({
     store,
@@ -78,12 +82,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     openAllowed,
     authFailuresPerMinute: config.authFailuresPerMinute,
     trustProxy: config.trustProxy,
+    webhooks: webhooks === null ? null : { allowPrivate: config.webhookAllowPrivate },
     rateLimitPerMinute: config.rateLimitPerMinute,
     maxWaitS: config.maxWaitS,
     queueLimit: config.queueLimit,
   });
   await app.ready();
   queue.start();
+  webhooks?.start();
   const retention = startRetention(store, config.retentionDays, logger);
   logger.info(
     {
@@ -104,6 +110,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       const drained = queue.close(config.shutdownGraceMs);
       await app.close();
       await drained;
+      await webhooks?.close();
       await pool.close();
       store.close();
       logger.info('service stopped');

@@ -15,6 +15,7 @@ import type { SubmissionStore } from '../store/store.ts';
 import { installAuth } from './auth.ts';
 import { ApiProblem, clientError, installProblemHandlers, problemReply } from './problems.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
+import { instructorRoutes } from './routes/instructor.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { submissionRoutes } from './routes/submissions.ts';
 import { sharedSchemas } from './schemas.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   authFailuresPerMinute: number;
   /** Fastify's trustProxy: behind a reverse proxy, limits key on the client's address, not the proxy's. */
   trustProxy: boolean | string[];
+  /** Set when MEMGRADE_WEBHOOK_SECRET is: submissions may then carry a callback_url. */
+  webhooks: { allowPrivate: boolean } | null;
   rateLimitPerMinute: number;
   maxWaitS: number;
   queueLimit: number;
@@ -115,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: [
         { name: 'submissions', description: 'grading' },
         { name: 'assignments', description: 'the exercises' },
+        { name: 'instructor', description: 'gradebook and regrading, for instructor tokens' },
         { name: 'operations', description: 'probes' },
       ],
       components: {
@@ -154,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       submissionRoutes(v1, deps);
       assignmentRoutes(v1, deps);
+      instructorRoutes(v1, deps);
     },
     { prefix: '/v1' },
   );

@@ -4,7 +4,8 @@ import { ApiError } from './schemas.ts';
 
 const MEANING: Record<number, string> = {
   400: 'invalid request: malformed JSON, a field of the wrong type, an unknown field',
-  401: 'a bearer token is required (when the server has tokens configured) or is not valid',
+  401: 'a bearer token is required (when any token exists, or off loopback) or is not valid',
+  403: 'the call needs an instructor token, or sets what only an instructor may (callback_url)',
   404: 'no such resource',
   409: 'the submission is not graded yet; see Retry-After',
   413: 'the code (or the whole body) is larger than the assignment accepts',

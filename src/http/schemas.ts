@@ -38,6 +38,13 @@ export const SubmissionRequest = Type.Object(
         description: 'seconds to wait for the result before answering 202; capped by the server (same as Prefer: wait=N)',
       }),
     ),
+    callback_url: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description:
+          'instructor tokens only: where a signed submission.done event (Standard Webhooks) is POSTed once graded; loopback and private addresses are refused',
+      }),
+    ),
   },
   { $id: 'SubmissionRequest', additionalProperties: false },
 );
@@ -175,6 +182,45 @@ export const AssignmentList = Type.Object(
   { $id: 'AssignmentList', additionalProperties: false },
 );
 
+const GradebookLatest = Type.Object(
+  {
+    id: Type.String(),
+    status: SubmissionStatus,
+    verdict: Nullable(GradeStatus),
+    reason: GradeReason,
+    score: Nullable(Type.Number()),
+    peak_bytes: Nullable(Type.Integer()),
+    submitted_at: Type.String({ format: 'date-time' }),
+    report: Type.String({ description: 'the report page of the latest submission' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Gradebook = Type.Object(
+  {
+    assignment: Type.String(),
+    max_score: Type.Number(),
+    rows: Type.Array(
+      Type.Object(
+        {
+          student: Type.String({ description: 'the submissions\' `student`, or the client that made them when they carry none' }),
+          submissions: Type.Integer(),
+          best_score: Nullable(Type.Number({ description: 'the best score of any graded submission' })),
+          latest: GradebookLatest,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { $id: 'Gradebook', additionalProperties: false, description: 'one row per student; CSV with Accept: text/csv' },
+);
+export type Gradebook = Static<typeof Gradebook>;
+
+export const RegradeAccepted = Type.Object(
+  { regrading: Type.Integer({ description: 'latest submissions put back in the queue, below live ones' }) },
+  { $id: 'RegradeAccepted', additionalProperties: false },
+);
+
 export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
 export const Readiness = Type.Object(
@@ -204,5 +250,7 @@ export const sharedSchemas = [
   SubmissionPage,
   AssignmentView,
   AssignmentList,
+  Gradebook,
+  RegradeAccepted,
   Readiness,
 ];

@@ -1,7 +1,8 @@
 // How stored records and assignments look on the wire.
 import type { Assignment } from '../grading/assignments.ts';
-import type { ListedSubmission, StoredSubmission } from '../store/store.ts';
-import type { AssignmentView, Submission, SubmissionSummary } from './schemas.ts';
+import { DEFAULT_POINTS } from '../grading/score.ts';
+import type { GradebookEntry, ListedSubmission, StoredSubmission } from '../store/store.ts';
+import type { AssignmentView, Gradebook, Submission, SubmissionSummary } from './schemas.ts';
 
 export const submissionPath = (id: string) => `/v1/submissions/${encodeURIComponent(id)}`;
 
@@ -24,6 +25,38 @@ export function submissionView(s: StoredSubmission): Submission {
 
 export function summaryView(s: ListedSubmission): SubmissionSummary {
   return { ...common(s), verdict: s.verdict };
+}
+
+/** One row per student: who is the `student` the submissions carry, or the client that made them. */
+export function gradebookView(assignment: Assignment, entries: GradebookEntry[]): Gradebook {
+  const rows = new Map<string, Gradebook['rows'][number]>();
+  for (const e of entries) {
+    const student = e.student ?? e.client;
+    const earlier = rows.get(student);
+    const best = [earlier?.best_score ?? null, e.score].filter((s): s is number => s !== null);
+    rows.set(student, {
+      student,
+      submissions: (earlier?.submissions ?? 0) + 1,
+      best_score: best.length === 0 ? null : Math.max(...best),
+      // Entries come oldest first: the last one seen is the latest.
+      latest: {
+        id: e.id,
+        status: e.status,
+        verdict: e.verdict?.status ?? null,
+        reason: e.verdict?.reason ?? null,
+        score: e.score,
+        peak_bytes: e.verdict?.peak_bytes ?? null,
+        submitted_at: e.createdAt,
+        report: `${submissionPath(e.id)}/report`,
+      },
+    });
+  }
+  const points = assignment.manifest.points ?? DEFAULT_POINTS;
+  return {
+    assignment: assignment.manifest.id,
+    max_score: points.correct + points.memory,
+    rows: [...rows.values()].sort((a, b) => a.student.localeCompare(b.student)),
+  };
 }
 
 export function assignmentView(a: Assignment): AssignmentView {

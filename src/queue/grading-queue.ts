@@ -7,6 +7,7 @@ import { grade, verdict } from '../grading/grade.ts';
 import type { GradeResult } from '../grading/result.ts';
 import type { SandboxPool } from '../sandbox-host/pool.ts';
 import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.ts';
+import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/deliverer.ts';
 
 export interface QueueLimits {
   /** Submissions queued or running at once, for everyone. */
@@ -33,13 +34,17 @@ interface Active extends RunningGrading {
 /** What a grading is assumed to take before any has finished; only Retry-After uses it. */
 const FIRST_ESTIMATE_MS = 2000;
 const MAX_RETRY_AFTER_S = 600;
+/** Regrades are counted against no client's share. */
+const REGRADE_CLIENT = '(regrade)';
 /** Starts of a grading after which a submission that never finished is not started again. */
 const MAX_STARTS = 2;
 /** A restarting service is usually back within this. */
 const CLOSING_RETRY_AFTER_S = 10;
 
 export class GradingQueue {
+  /** Waiting submissions, live ones first: regrades run only when no live one waits. */
   private readonly pending: string[] = [];
+  private readonly pendingRegrades: string[] = [];
   private readonly active = new Map<string, Active>();
   private readonly clients = new Map<string, number>();
   private readonly clientOf = new Map<string, string>();
@@ -54,8 +59,17 @@ export class GradingQueue {
   private readonly assignments: Map<string, Assignment>;
   private readonly limits: QueueLimits;
   private readonly log: Logger;
+  private readonly webhooks: WebhookDeliverer | null;
 
-  constructor(store: SubmissionStore, pool: SandboxPool, assignments: Map<string, Assignment>, limits: QueueLimits, log: Logger) {
+  constructor(
+    store: SubmissionStore,
+    pool: SandboxPool,
+    assignments: Map<string, Assignment>,
+    limits: QueueLimits,
+    log: Logger,
+    webhooks: WebhookDeliverer | null = null,
+  ) {
+    this.webhooks = webhooks;
     this.store = store;
     this.pool = pool;
     this.assignments = assignments;
@@ -91,6 +105,11 @@ export class GradingQueue {
   /** Queued plus running. */
   get depth(): number {
     return this.pending.length + this.active.size;
+  }
+
+  /** Regrades waiting; they count in no admission bound. */
+  get regradesWaiting(): number {
+    return this.pendingRegrades.length;
   }
 
   get saturated(): boolean {
@@ -156,15 +175,37 @@ export class GradingQueue {
    */
   forget(id: string): boolean {
     if (this.active.has(id)) return false;
-    const at = this.pending.indexOf(id);
-    if (at >= 0) {
-      this.pending.splice(at, 1);
-      this.settle(id);
+    for (const lane of [this.pending, this.pendingRegrades]) {
+      const at = lane.indexOf(id);
+      if (at >= 0) {
+        lane.splice(at, 1);
+        this.settle(id);
+      }
     }
     return true;
   }
 
+  /**
+   * Grades these done submissions again (an assignment's helpers or limits changed), after every
+   * live submission; answers how many were put back.
+   */
+  regrade(ids: string[]): number {
+    if (this.closing) return 0;
+    const count = this.store.requeueForRegrade(ids);
+    for (const id of ids) {
+      const submission = this.store.get(id);
+      if (submission?.status === 'queued' && !this.clientOf.has(id)) this.enqueue(submission);
+    }
+    this.pump();
+    return count;
+  }
+
   private enqueue(submission: StoredSubmission): void {
+    if (submission.priority === 'regrade') {
+      this.pendingRegrades.push(submission.id);
+      this.clientOf.set(submission.id, REGRADE_CLIENT);
+      return;
+    }
     this.pending.push(submission.id);
     this.clientOf.set(submission.id, submission.client);
     this.clients.set(submission.client, (this.clients.get(submission.client) ?? 0) + 1);
@@ -176,8 +217,8 @@ export class GradingQueue {
   }
 
   private pump(): void {
-    while (!this.closing && this.active.size < this.pool.size && this.pending.length > 0) {
-      const id = this.pending.shift() as string;
+    while (!this.closing && this.active.size < this.pool.size && this.pending.length + this.pendingRegrades.length > 0) {
+      const id = (this.pending.shift() ?? this.pendingRegrades.shift()) as string;
       const entry: Active = { id, pid: undefined, attempt: 0, done: Promise.resolve() };
       this.active.set(id, entry);
       entry.done = this.grade(entry).finally(() => this.settle(id));
@@ -189,7 +230,7 @@ export class GradingQueue {
     this.abandoned.delete(id);
     const client = this.clientOf.get(id);
     this.clientOf.delete(id);
-    if (client !== undefined) {
+    if (client !== undefined && client !== REGRADE_CLIENT) {
       const left = (this.clients.get(client) ?? 1) - 1;
       if (left > 0) this.clients.set(client, left);
       else this.clients.delete(client);
@@ -230,8 +271,10 @@ export class GradingQueue {
     if (this.abandoned.has(entry.id)) return;
     const ms = performance.now() - started;
     this.averageMs = 0.8 * this.averageMs + 0.2 * ms;
+    const delivery = submission.callbackUrl !== null && this.webhooks !== null ? submissionDoneDelivery(submission, result, submission.callbackUrl) : null;
     try {
-      this.store.finish(entry.id, result);
+      this.store.finish(entry.id, result, delivery);
+      if (delivery !== null) this.webhooks?.kick();
     } catch (error) {
       log.error({ err: error }, 'could not store the result; the submission stays running until the next start');
       return;

@@ -8,7 +8,11 @@ import type { GradeResult } from '../grading/result.ts';
 import {
   InvalidCursorError,
   TokenNameTakenError,
+  type Delivery,
+  type DeliveryStatus,
+  type GradebookEntry,
   type ListedSubmission,
+  type NewDelivery,
   type Role,
   type StoredToken,
   type ListQuery,
@@ -52,7 +56,24 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL,
      last_used_at TEXT
    );`,
+  `ALTER TABLE submissions ADD COLUMN callback_url TEXT;
+   ALTER TABLE submissions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE webhook_deliveries (
+     id TEXT PRIMARY KEY,
+     submission_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'gone')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at TEXT NOT NULL,
+     last_status INTEGER,
+     last_error TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);`,
 ];
+
+const PRIORITY = { live: 0, regrade: 1 } as const;
 
 /** A token's last use is written at most this often: a request is not a write. */
 const LAST_USED_EVERY_MS = 60_000;
@@ -69,8 +90,34 @@ interface Row {
   started_at: string | null;
   finished_at: string | null;
   attempts: number;
+  callback_url: string | null;
+  priority: number;
   result: string | null;
 }
+
+interface DeliveryRow {
+  id: string;
+  submission_id: string;
+  url: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+const deliveryFromRow = (row: DeliveryRow): Delivery => ({
+  id: row.id,
+  submissionId: row.submission_id,
+  url: row.url,
+  payload: row.payload,
+  status: row.status,
+  attempts: row.attempts,
+  nextAttemptAt: row.next_attempt_at,
+  lastStatus: row.last_status,
+  lastError: row.last_error,
+});
 
 interface TokenRow {
   id: string;
@@ -88,7 +135,8 @@ const tokenFromRow = (row: TokenRow): StoredToken => ({
   lastUsedAt: row.last_used_at,
 });
 
-const BASE_COLUMNS = 'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, attempts';
+const BASE_COLUMNS =
+  'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, attempts, callback_url, priority';
 const COLUMNS = `${BASE_COLUMNS}, result`;
 // A list reads the verdict out of the stored JSON: a page never parses whole results.
 const VERDICT_COLUMNS =
@@ -104,13 +152,14 @@ interface ListRow extends Omit<Row, 'result'> {
   v_limit_bytes: number | null;
 }
 
+const verdictOf = (row: Omit<ListRow, keyof Row>): Verdict | null =>
+  row.v_status === null
+    ? null
+    : { status: row.v_status, reason: row.v_reason, message: row.v_message ?? '', peak_bytes: row.v_peak_bytes, limit_bytes: row.v_limit_bytes ?? 0 };
+
 function listedFromRow(row: ListRow): ListedSubmission {
   const { result: _none, ...common } = fromRow({ ...row, result: null });
-  const verdict =
-    row.v_status === null
-      ? null
-      : { status: row.v_status, reason: row.v_reason, message: row.v_message ?? '', peak_bytes: row.v_peak_bytes, limit_bytes: row.v_limit_bytes ?? 0 };
-  return { ...common, verdict };
+  return { ...common, verdict: verdictOf(row) };
 }
 
 function fromRow(row: Row): StoredSubmission {
@@ -125,6 +174,8 @@ function fromRow(row: Row): StoredSubmission {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     attempts: row.attempts,
+    callbackUrl: row.callback_url,
+    priority: row.priority === PRIORITY.regrade ? 'regrade' : 'live',
     result: row.result === null ? null : (JSON.parse(row.result) as GradeResult),
   };
 }
@@ -175,8 +226,8 @@ export class SqliteStore implements SubmissionStore {
   insert(submission: NewSubmission): StoredSubmission {
     const row = this.db
       .prepare(
-        `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING ${COLUMNS}`,
+        `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at, callback_url)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING ${COLUMNS}`,
       )
       .get(
         randomUUID(),
@@ -186,6 +237,7 @@ export class SqliteStore implements SubmissionStore {
         submission.requestId,
         submission.code,
         now(),
+        submission.callbackUrl,
       ) as unknown as Row;
     return fromRow(row);
   }
@@ -280,10 +332,69 @@ export class SqliteStore implements SubmissionStore {
     return (this.db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
   }
 
-  finish(id: string, result: GradeResult): void {
+  finish(id: string, result: GradeResult, delivery: NewDelivery | null = null): void {
+    this.transaction(() => {
+      const at = now();
+      this.db.prepare(`UPDATE submissions SET status = 'done', finished_at = ?, result = ? WHERE id = ?`).run(at, JSON.stringify(result), id);
+      if (delivery !== null) {
+        this.db
+          .prepare(
+            `INSERT INTO webhook_deliveries (id, submission_id, url, payload, status, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+          )
+          .run(delivery.id, delivery.submissionId, delivery.url, delivery.payload, at, at);
+      }
+    });
+  }
+
+  requeueForRegrade(ids: string[]): number {
+    return this.transaction(() => {
+      const update = this.db.prepare(
+        `UPDATE submissions SET status = 'queued', result = NULL, started_at = NULL, finished_at = NULL, attempts = 0, priority = ?
+         WHERE id = ? AND status = 'done'`,
+      );
+      let count = 0;
+      for (const id of ids) count += Number(update.run(PRIORITY.regrade, id).changes);
+      return count;
+    });
+  }
+
+  gradebook(assignment: string): GradebookEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, student, client, status, created_at, ${VERDICT_COLUMNS},
+                json_extract(result, '$.score') AS score, json_extract(result, '$.max_score') AS max_score
+         FROM submissions WHERE assignment = ? ORDER BY seq`,
+      )
+      .all(assignment) as unknown as (ListRow & { score: number | null; max_score: number | null })[];
+    return rows.map((row) => ({
+      id: row.id,
+      student: row.student,
+      client: row.client,
+      status: row.status,
+      createdAt: row.created_at,
+      verdict: verdictOf(row),
+      score: row.score,
+      maxScore: row.max_score,
+    }));
+  }
+
+  dueDeliveries(at: string, limit: number): Delivery[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`)
+      .all(at, limit) as unknown as DeliveryRow[];
+    return rows.map(deliveryFromRow);
+  }
+
+  nextDeliveryAt(): string | null {
+    const row = this.db.prepare(`SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'`).get() as { at: string | null };
+    return row.at;
+  }
+
+  updateDelivery(id: string, change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>): void {
     this.db
-      .prepare(`UPDATE submissions SET status = 'done', finished_at = ?, result = ? WHERE id = ?`)
-      .run(now(), JSON.stringify(result), id);
+      .prepare('UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?')
+      .run(change.status, change.attempts, change.nextAttemptAt, change.lastStatus, change.lastError, id);
   }
 
   requeue(id: string): void {
@@ -293,7 +404,7 @@ export class SqliteStore implements SubmissionStore {
   recover(): StoredSubmission[] {
     return this.transaction(() => {
       this.db.prepare(`UPDATE submissions SET status = 'queued', started_at = NULL WHERE status = 'running'`).run();
-      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE status = 'queued' ORDER BY seq`).all() as unknown as Row[];
+      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM submissions WHERE status = 'queued' ORDER BY priority, seq`).all() as unknown as Row[];
       return rows.map(fromRow);
     });
   }

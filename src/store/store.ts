@@ -16,7 +16,12 @@ export interface NewSubmission {
   client: string;
   /** The request that created it, so grading logs can be joined to the request's. */
   requestId: string;
+  /** Where a signed `submission.done` event goes once it is graded (instructor tokens only). */
+  callbackUrl: string | null;
 }
+
+/** Live submissions go before regrades. */
+export type Priority = 'live' | 'regrade';
 
 export interface StoredSubmission {
   id: string;
@@ -30,11 +35,45 @@ export interface StoredSubmission {
   finishedAt: string | null;
   /** Gradings started for it, restarts included: a submission that crashes the service is stopped. */
   attempts: number;
+  callbackUrl: string | null;
+  priority: Priority;
   /** The engine's result, exactly as it was produced; set once status is done. */
   result: GradeResult | null;
 }
 
 export type Role = 'student' | 'instructor';
+
+/** A webhook event to deliver, written in the same transaction as the result it announces. */
+export interface NewDelivery {
+  /** The Standard Webhooks message id: the same at every try. */
+  id: string;
+  submissionId: string;
+  url: string;
+  /** The body, exactly as signed. */
+  payload: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'gone';
+
+export interface Delivery extends NewDelivery {
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+/** A submission as a gradebook reads it: its verdict and score, not its whole result. */
+export interface GradebookEntry {
+  id: string;
+  student: string | null;
+  client: string;
+  status: SubmissionStatus;
+  createdAt: string;
+  verdict: Verdict | null;
+  score: number | null;
+  maxScore: number | null;
+}
 
 /** A token as the store keeps it: its SHA-256 digest, never the token. */
 export interface StoredToken {
@@ -84,7 +123,17 @@ export interface SubmissionStore {
   /** Throws InvalidCursorError for a cursor it did not hand out. */
   list(query: ListQuery): Page;
   markRunning(id: string): void;
-  finish(id: string, result: GradeResult): void;
+  /** Stores the result, and the webhook delivery that announces it, together. */
+  finish(id: string, result: GradeResult, delivery?: NewDelivery | null): void;
+  /** Puts done submissions back in the queue, below live ones, their results cleared; answers how many. */
+  requeueForRegrade(ids: string[]): number;
+  /** Every submission of an assignment, oldest first, as a gradebook reads it. */
+  gradebook(assignment: string): GradebookEntry[];
+  /** Pending deliveries due at `now` (ISO), oldest first. */
+  dueDeliveries(now: string, limit: number): Delivery[];
+  /** When the next pending delivery is due, or null. */
+  nextDeliveryAt(): string | null;
+  updateDelivery(id: string, change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>): void;
   /** Puts a running submission back in the queue. */
   requeue(id: string): void;
   /** After a restart: puts every running submission back and returns all queued, oldest first. */

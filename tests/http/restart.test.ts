@@ -137,7 +137,7 @@ test('closing: new submissions are refused at once, the running grading finishes
   const id = (await t.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(600) }).expect(202)).body.id;
   await until('the grading to start', () => (t.service.queue.running().length > 0 ? true : undefined));
   const closing = t.service.close();
-  const refused = t.service.queue.submit({ assignment: TINY, code: 'x', student: null, client: 'test', requestId: 'r' });
+  const refused = t.service.queue.submit({ assignment: TINY, code: 'x', student: null, client: 'test', callbackUrl: null, requestId: 'r' });
   assert.deepEqual(refused, { accepted: false, why: 'closing', retryAfterS: 10 });
   await closing;
   const store = new SqliteStore(t.dataDir);

@@ -5,6 +5,7 @@ import { codeBytes } from '../../grading/grade.ts';
 import { REPORTERS } from '../../report/registry.ts';
 import { InvalidCursorError } from '../../store/store.ts';
 import type { AppDeps } from '../app.ts';
+import { refusedTarget } from '../../webhooks/targets.ts';
 import { maySee } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';
 import { errorResponses } from '../responses.ts';
@@ -51,7 +52,19 @@ function tagLog(request: FastifyRequest, reply: FastifyReply, id: string): void 
   request.log = reply.log = request.log.child({ submission_id: id });
 }
 
-export function submissionRoutes(app: FastifyInstance, { store, queue, assignments, maxWaitS }: AppDeps): void {
+export function submissionRoutes(app: FastifyInstance, { store, queue, assignments, maxWaitS, webhooks }: AppDeps): void {
+  /** A callback_url the caller may set and the service may call: instructors only, no internal address. */
+  async function acceptedCallback(request: FastifyRequest, url: string | undefined): Promise<string | null> {
+    if (url === undefined) return null;
+    const refuse = (status: number, message: string) =>
+      new ApiProblem(status, status === 403 ? 'forbidden' : 'invalid_request', `callback_url ${message}`, [{ field: 'body.callback_url', message }]);
+    if (request.role !== 'instructor') throw refuse(403, 'is for instructor tokens only');
+    if (webhooks === null) throw refuse(400, 'needs MEMGRADE_WEBHOOK_SECRET on the server, which signs the events');
+    const why = await refusedTarget(url, webhooks.allowPrivate);
+    if (why !== null) throw refuse(400, why);
+    return url;
+  }
+
   app.post<{ Body: SubmissionRequest; Headers: { prefer?: string } }>(
     '/submissions',
     {
@@ -65,7 +78,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         response: {
           201: Type.Ref(Submission, { description: 'graded within the wait', headers: LOCATION }),
           202: Type.Ref(SubmissionAccepted, { description: 'queued; poll links.self', headers: LOCATION }),
-          ...errorResponses(400, 401, 404, 413, 415, 429, 503),
+          ...errorResponses(400, 401, 403, 404, 413, 415, 429, 503),
         },
       },
     },
@@ -84,12 +97,14 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
           { field: 'body.code', message: `is longer than ${max} bytes` },
         ]);
       }
+      const callbackUrl = await acceptedCallback(request, body.callback_url);
       const admission = queue.submit({
         assignment: assignment.manifest.id,
         code: body.code,
         student: body.student ?? null,
         client: request.client,
         requestId: request.id,
+        callbackUrl,
       });
       if (!admission.accepted) {
         const [status, error, message] = REFUSALS[admission.why];
