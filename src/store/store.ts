@@ -115,42 +115,60 @@ export interface Page {
 export class InvalidCursorError extends Error {}
 export class TokenNameTakenError extends Error {}
 
+/**
+ * Every method answers a promise: SQLite answers at once, PostgreSQL over the network. Several
+ * processes may share one store (PostgreSQL), so each write that decides something (claiming a
+ * grading, storing its result, taking a webhook delivery) is one atomic statement or transaction.
+ */
 export interface SubmissionStore {
-  /** Durable once it returns: an accepted submission must survive a crash. */
-  insert(submission: NewSubmission): StoredSubmission;
-  get(id: string): StoredSubmission | null;
-  code(id: string): string | null;
+  /** Durable once it resolves: an accepted submission must survive a crash. */
+  insert(submission: NewSubmission): Promise<StoredSubmission>;
+  get(id: string): Promise<StoredSubmission | null>;
+  code(id: string): Promise<string | null>;
   /** Throws InvalidCursorError for a cursor it did not hand out. */
-  list(query: ListQuery): Page;
-  markRunning(id: string): void;
-  /** Stores the result, and the webhook delivery that announces it, together. */
-  finish(id: string, result: GradeResult, delivery?: NewDelivery | null): void;
-  /** Puts done submissions back in the queue, below live ones, their results cleared; answers how many. */
-  requeueForRegrade(ids: string[]): number;
+  list(query: ListQuery): Promise<Page>;
+  /**
+   * Marks a submission running and counts the start; answers it as it now is, or null when it is
+   * gone or already done (a job that ran twice grades once).
+   */
+  claim(id: string): Promise<StoredSubmission | null>;
+  /**
+   * Stores the result, and the webhook delivery that announces it, together; answers false (and
+   * stores nothing) when the submission is gone or already done, so a grading is stored once.
+   */
+  finish(id: string, result: GradeResult, delivery?: NewDelivery | null): Promise<boolean>;
+  /** Puts done submissions back in the queue, below live ones, their results cleared; answers their ids. */
+  requeueForRegrade(ids: string[]): Promise<string[]>;
+  /** Live submissions queued or running: everyone's, or one client's. Regrades are not counted. */
+  waiting(client?: string): Promise<number>;
   /** Every submission of an assignment, oldest first, as a gradebook reads it. */
-  gradebook(assignment: string): GradebookEntry[];
-  /** Pending deliveries due at `now` (ISO), oldest first. */
-  dueDeliveries(now: string, limit: number): Delivery[];
+  gradebook(assignment: string): Promise<GradebookEntry[]>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` (ISO), oldest first, and moves their next
+   * try to `leaseUntil`: two processes never take the same delivery at once, and one that dies
+   * holding it lets it fall due again.
+   */
+  takeDueDeliveries(now: string, leaseUntil: string, limit: number): Promise<Delivery[]>;
   /** When the next pending delivery is due, or null. */
-  nextDeliveryAt(): string | null;
-  updateDelivery(id: string, change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>): void;
+  nextDeliveryAt(): Promise<string | null>;
+  updateDelivery(id: string, change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastStatus' | 'lastError'>): Promise<void>;
   /** Puts a running submission back in the queue. */
-  requeue(id: string): void;
-  /** After a restart: puts every running submission back and returns all queued, oldest first. */
-  recover(): StoredSubmission[];
+  requeue(id: string): Promise<void>;
+  /** After a restart: puts every running submission back and returns all queued, oldest first (regrades last). */
+  recover(): Promise<StoredSubmission[]>;
   /** Removes a submission, its code and its result; false when there was none. */
-  delete(id: string): boolean;
+  delete(id: string): Promise<boolean>;
   /** Removes every submission created before `before` (ISO date); answers how many. */
-  deleteCreatedBefore(before: string): number;
+  deleteCreatedBefore(before: string): Promise<number>;
   /** Stores a new token by its digest; throws TokenNameTakenError for a name in use. */
-  addToken(token: { name: string; role: Role; digest: string }): StoredToken;
-  listTokens(): StoredToken[];
+  addToken(token: { name: string; role: Role; digest: string }): Promise<StoredToken>;
+  listTokens(): Promise<StoredToken[]>;
   /** False when no token has that name. */
-  revokeToken(name: string): boolean;
+  revokeToken(name: string): Promise<boolean>;
   /** The token with that digest, noting its use; null for none. */
-  findToken(digest: string): StoredToken | null;
-  countTokens(): number;
+  findToken(digest: string): Promise<StoredToken | null>;
+  countTokens(): Promise<number>;
   /** True when the storage answers. */
-  ping(): boolean;
-  close(): void;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
 }
