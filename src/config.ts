@@ -13,6 +13,11 @@ export const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on' }),
   MEMGRADE_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder of the SQLite database' }),
+  MEMGRADE_DATABASE_URL: Type.String({
+    default: '',
+    pattern: '^(postgres(ql)?://.+)?$',
+    description: 'a PostgreSQL URL (postgres://user:password@host/db): the store and the queue (pg-boss) live there, shared by every API and worker process; empty: SQLite in MEMGRADE_DATA_DIR',
+  }),
   MEMGRADE_TOKENS: Type.String({
     default: '',
     description: 'comma-separated instructor tokens, beside those of `memgrade tokens add`',
@@ -41,7 +46,11 @@ export const Env = Type.Object({
     description: 'the user sandbox processes run as when the service runs as root',
   }),
   MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by ":"' }),
-  MEMGRADE_POOL_SIZE: Count(0, 'sandbox worker processes; 0: from the CPU count and the memory budget', 0),
+  MEMGRADE_POOL_SIZE: Type.String({
+    default: 'auto',
+    pattern: '^(auto|\\d+)$',
+    description: 'sandbox processes grading in this process; auto: from the CPU count and the memory budget; 0: none (an API process alone, with MEMGRADE_DATABASE_URL)',
+  }),
   MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; 0: half of the RAM', 0),
   MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a worker process is replaced'),
   MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, for all clients'),
@@ -60,6 +69,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** '' keeps the embedded SQLite store and in-process queue. */
+  databaseUrl: string;
   tokens: string[];
   allowOpen: boolean;
   authFailuresPerMinute: number;
@@ -69,8 +80,8 @@ export interface Config {
   webhookSecret: string;
   webhookAllowPrivate: boolean;
   assignmentDirs: string[];
-  /** 0 lets the service size the pool. */
-  poolSize: number;
+  /** 'auto' lets the service size the pool; 0: this process grades nothing. */
+  poolSize: number | 'auto';
   /** 0 lets the service take half of the machine's memory. */
   memoryBudgetMb: number;
   workerMaxJobs: number;
@@ -124,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: v.PORT,
     host: v.HOST,
     dataDir: resolve(v.MEMGRADE_DATA_DIR),
+    databaseUrl: v.MEMGRADE_DATABASE_URL,
     tokens: list(v.MEMGRADE_TOKENS),
     allowOpen: v.MEMGRADE_ALLOW_OPEN === 'true',
     authFailuresPerMinute: v.MEMGRADE_AUTH_FAILURES,
@@ -133,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: v.MEMGRADE_WEBHOOK_SECRET,
     webhookAllowPrivate: v.MEMGRADE_WEBHOOK_ALLOW_PRIVATE === 'true',
     assignmentDirs: assignmentDirs(env),
-    poolSize: v.MEMGRADE_POOL_SIZE,
+    poolSize: v.MEMGRADE_POOL_SIZE === 'auto' ? 'auto' : Number(v.MEMGRADE_POOL_SIZE),
     memoryBudgetMb: v.MEMGRADE_MEMORY_BUDGET_MB,
     workerMaxJobs: v.MEMGRADE_WORKER_MAX_JOBS,
     queueLimit: v.MEMGRADE_QUEUE_LIMIT,

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startService } from './service.ts';
+import { closeOnSignal } from './signals.ts';
 
 let config;
 try {
@@ -23,15 +24,4 @@ try {
   process.exit(1);
 }
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, 'shutting down');
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+closeOnSignal(logger, () => service.close());

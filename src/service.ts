@@ -1,26 +1,38 @@
 // The service assembled: store, sandbox pool, queue and HTTP app, with the order they start and
-// stop in. main.ts runs it; the tests and the load benchmark start the very same thing.
+// stop in. main.ts runs it, `memgrade worker` runs its grading half alone; the tests and the load
+// benchmark start the very same things.
 import type { FastifyInstance } from 'fastify';
+import { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, type Config } from './config.ts';
 import { loadAssignments, type Assignment } from './grading/assignments.ts';
 import { buildApp } from './http/app.ts';
-import { GradingQueue } from './queue/grading-queue.ts';
+import { LocalQueue } from './queue/local-queue.ts';
+import { BOSS_OPTIONS, PgBossQueue } from './queue/pg-boss-queue.ts';
+import type { Grader, GradingQueue } from './queue/queue.ts';
 import { poolSize, SandboxPool } from './sandbox-host/pool.ts';
 import { sandboxLaunch } from './sandbox-host/launch.ts';
 import { rssLimitBytes, SANDBOX_ENTRY } from './sandbox-host/sandbox-process.ts';
-import { SqliteStore } from './store/sqlite-store.ts';
-import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { openStore } from './store/open.ts';
+import type { PostgresStore } from './store/postgres-store.ts';
 import type { SubmissionStore } from './store/store.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
 
-export interface Service {
-  app: FastifyInstance;
+/** The grading half: what `memgrade worker` runs, and what the service runs under its API. */
+export interface Grading {
   store: SubmissionStore;
   pool: SandboxPool;
   queue: GradingQueue;
   assignments: Map<string, Assignment>;
-  /** Stops accepting, lets running gradings finish (or requeues them), then closes everything. */
+  webhooks: WebhookDeliverer | null;
+  /** Stops taking work and lets running gradings finish (or hands them back); once. */
+  drain(): Promise<void>;
+  /** Drains, then closes everything. */
   close(): Promise<void>;
+}
+
+export interface Service extends Grading {
+  app: FastifyInstance;
 }
 
 const MiB = 1024 * 1024;
@@ -31,47 +43,104 @@ const RETENTION_EVERY_MS = 60 * 60 * 1000;
 /** Deletes submissions older than `days` (0: none), now and every hour. */
 function startRetention(store: SubmissionStore, days: number, logger: Logger): NodeJS.Timeout | undefined {
   if (days <= 0) return undefined;
-  const sweep = () => {
-    const deleted = store.deleteCreatedBefore(new Date(Date.now() - days * DAY_MS).toISOString());
-    if (deleted > 0) logger.info({ deleted, retention_days: days }, 'deleted submissions past the retention period');
+  const sweep = async () => {
+    try {
+      const deleted = await store.deleteCreatedBefore(new Date(Date.now() - days * DAY_MS).toISOString());
+      if (deleted > 0) logger.info({ deleted, retention_days: days }, 'deleted submissions past the retention period');
+    } catch (error) {
+      logger.error({ err: error }, 'could not delete submissions past the retention period');
+    }
   };
-  sweep();
-  const timer = setInterval(sweep, RETENTION_EVERY_MS);
+  void sweep();
+  const timer = setInterval(() => void sweep(), RETENTION_EVERY_MS);
   timer.unref();
   return timer;
 }
 
-/** Builds the service and starts grading what a previous run left queued; does not listen. */
-export async function startService(config: Config, logger: Logger): Promise<Service> {
-  const assignments = loadAssignments(config.assignmentDirs);
+function sizePool(config: Config, assignments: Map<string, Assignment>): number {
+  if (config.poolSize !== 'auto') return config.poolSize;
   const perWorkerBytes = Math.max(...[...assignments.values()].map((a) => rssLimitBytes(a.manifest.limits.memory_cap_mb)));
-  const size =
-    config.poolSize ||
-    poolSize({ perWorkerBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });
-  const store = new SqliteStore(config.dataDir);
-  const openAllowed = isLoopback(config.host) || config.allowOpen;
-  if (config.tokens.length === 0 && store.countTokens() === 0) {
-    if (!openAllowed) {
-      store.close();
-      throw new ConfigError(
-        `no token exists, and HOST=${config.host} is not a loopback address: the API would be open to anyone who can reach it.\n` +
-          '  Add an instructor token: ./bin/memgrade tokens add NAME --role instructor (with the same MEMGRADE_DATA_DIR),\n' +
-          '  or set MEMGRADE_TOKENS, or listen on 127.0.0.1; MEMGRADE_ALLOW_OPEN=true serves it open anyway.',
-      );
-    }
-    if (!isLoopback(config.host)) logger.warn({ host: config.host }, 'MEMGRADE_ALLOW_OPEN: the API answers without a token on a non-loopback address');
+  return poolSize({ perWorkerBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });
+}
+
+/** Opens the store, the pool and the queue; grades (when the pool has workers) once started. */
+async function startGrading(config: Config, logger: Logger): Promise<Grading> {
+  const assignments = loadAssignments(config.assignmentDirs);
+  const size = sizePool(config, assignments);
+  if (size === 0 && config.databaseUrl === '') {
+    throw new ConfigError(
+      'MEMGRADE_POOL_SIZE=0 grades nothing in this process, and without MEMGRADE_DATABASE_URL no other process can grade its submissions:\n' +
+        '  set MEMGRADE_DATABASE_URL (PostgreSQL, with `memgrade worker` processes), or leave MEMGRADE_POOL_SIZE at auto.',
+    );
+  }
+  const limits = { total: config.queueLimit, perClient: config.queuePerClient };
+  const log = logger.child({ component: 'queue' });
+  const store = await openStore(config);
+  let boss: PgBoss | null = null;
+  if (config.databaseUrl !== '') {
+    boss = new PgBoss({ connectionString: config.databaseUrl, ...BOSS_OPTIONS });
+    boss.on('error', (error) => logger.error({ err: error }, 'pg-boss'));
+    await boss.start();
   }
   const pool = new SandboxPool({ size, maxJobsPerWorker: config.workerMaxJobs, sandboxUser: config.sandboxUser });
   const webhooks =
     config.webhookSecret === '' ? null : new WebhookDeliverer(store, config.webhookSecret, config.webhookAllowPrivate, logger.child({ component: 'webhooks' }));
-  const queue = new GradingQueue(
-    store,
-    pool,
-    assignments,
-    { total: config.queueLimit, perClient: config.queuePerClient },
-    logger.child({ component: 'queue' }),
-    webhooks,
+  const grader: Grader = { store, pool, assignments, webhooks, log };
+  const queue =
+    boss === null ? new LocalQueue(grader, limits) : new PgBossQueue(store as PostgresStore, boss, size > 0 ? grader : null, limits, log);
+  await queue.start();
+  webhooks?.start();
+  const retention = startRetention(store, config.retentionDays, logger);
+  let draining: Promise<void> | null = null;
+  const drain = () =>
+    (draining ??= (async () => {
+      clearInterval(retention);
+      await queue.close(config.shutdownGraceMs);
+    })());
+  const close = async () => {
+    await drain();
+    await webhooks?.close();
+    await pool.close();
+    await store.close();
+  };
+  logger.info(
+    {
+      pool_size: size,
+      assignments: [...assignments.keys()],
+      store: boss === null ? { sqlite: config.dataDir } : { postgres: new URL(config.databaseUrl).host },
+      sandbox: sandboxLaunch({ user: config.sandboxUser, entry: SANDBOX_ENTRY }).enforced,
+      retention_days: config.retentionDays || null,
+    },
+    size > 0 ? 'grading ready' : 'grading elsewhere: this process grades nothing',
   );
+  return { store, pool, queue, assignments, webhooks, drain, close };
+}
+
+/** `memgrade worker`: grades jobs from the shared database, serves no HTTP. */
+export async function startWorker(config: Config, logger: Logger): Promise<Grading> {
+  if (config.databaseUrl === '') throw new ConfigError('a worker takes its jobs from PostgreSQL: set MEMGRADE_DATABASE_URL');
+  if (config.poolSize === 0) throw new ConfigError('a worker with MEMGRADE_POOL_SIZE=0 would grade nothing');
+  const grading = await startGrading(config, logger);
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= grading.close().then(() => logger.info('worker stopped')));
+  return { ...grading, close };
+}
+
+/** Builds the service and starts grading what a previous run left queued; does not listen. */
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  const grading = await startGrading(config, logger);
+  const { store, pool, queue, assignments, webhooks } = grading;
+  const openAllowed = isLoopback(config.host) || config.allowOpen;
+  const open = config.tokens.length === 0 && (await store.countTokens()) === 0;
+  if (open && !openAllowed) {
+    await grading.close();
+    throw new ConfigError(
+      `no token exists, and HOST=${config.host} is not a loopback address: the API would be open to anyone who can reach it.\n` +
+        '  Add an instructor token: ./bin/memgrade tokens add NAME --role instructor (with the same MEMGRADE_DATA_DIR or MEMGRADE_DATABASE_URL),\n' +
+        '  or set MEMGRADE_TOKENS, or listen on 127.0.0.1; MEMGRADE_ALLOW_OPEN=true serves it open anyway.',
+    );
+  }
+  if (open && !isLoopback(config.host)) logger.warn({ host: config.host }, 'MEMGRADE_ALLOW_OPEN: the API answers without a token on a non-loopback address');
   const app = await buildApp({
     store,
     queue,
@@ -88,32 +157,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     queueLimit: config.queueLimit,
   });
   await app.ready();
-  queue.start();
-  webhooks?.start();
-  const retention = startRetention(store, config.retentionDays, logger);
-  logger.info(
-    {
-      pool_size: size,
-      assignments: [...assignments.keys()],
-      data_dir: config.dataDir,
-      open: openAllowed && config.tokens.length === 0 && store.countTokens() === 0,
-      sandbox: sandboxLaunch({ user: config.sandboxUser, entry: SANDBOX_ENTRY }).enforced,
-      retention_days: config.retentionDays || null,
-    },
-    'service ready',
-  );
+  logger.info({ open }, 'service ready');
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      clearInterval(retention);
-      const drained = queue.close(config.shutdownGraceMs);
+      const drained = grading.drain();
       await app.close();
       await drained;
-      await webhooks?.close();
-      await pool.close();
-      store.close();
+      await grading.close();
       logger.info('service stopped');
     })());
-  return { app, store, pool, queue, assignments, close };
+  return { ...grading, app, close };
 }

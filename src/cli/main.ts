@@ -21,6 +21,10 @@ const COMMANDS: Record<string, () => Promise<{ run: (args: string[]) => Promise<
     const m = await import('./commands/export.ts');
     return { run: m.exportCommand, usage: m.EXPORT_USAGE };
   },
+  worker: async () => {
+    const m = await import('./commands/worker.ts');
+    return { run: m.workerCommand, usage: m.WORKER_USAGE };
+  },
   autograde: async () => {
     const m = await import('./commands/autograde.ts');
     return { run: m.autogradeCommand, usage: m.AUTOGRADE_USAGE };

@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Assignment } from '../grading/assignments.ts';
 import { versions } from '../grading/versions.ts';
-import type { GradingQueue } from '../queue/grading-queue.ts';
+import type { GradingQueue } from '../queue/queue.ts';
 import type { SandboxPool } from '../sandbox-host/pool.ts';
 import type { SubmissionStore } from '../store/store.ts';
 import { installAuth } from './auth.ts';

@@ -33,8 +33,8 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 /** Whether a request without a token is answered: no token exists anywhere, and open is allowed. */
-export function isOpen(options: AuthOptions): boolean {
-  return options.openAllowed && options.envTokens.length === 0 && options.store.countTokens() === 0;
+export async function isOpen(options: AuthOptions): Promise<boolean> {
+  return options.openAllowed && options.envTokens.length === 0 && (await options.store.countTokens()) === 0;
 }
 
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
@@ -49,7 +49,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest('role', 'student');
   app.addHook('onRequest', async (request) => {
     const given = bearer(request);
-    if (given === null && isOpen(options)) {
+    if (given === null && (await isOpen(options))) {
       request.client = `address:${request.ip}`;
       request.role = 'instructor';
       return;
@@ -63,7 +63,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
         request.role = 'instructor';
         return;
       }
-      const stored = options.store.findToken(digest);
+      const stored = await options.store.findToken(digest);
       if (stored !== null) {
         request.client = `token:${stored.id}`;
         request.role = stored.role;

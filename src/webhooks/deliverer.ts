@@ -18,6 +18,11 @@ const ANSWER_TIMEOUT_MS = 10_000;
 /** A due delivery is looked for at least this often, besides the kick a new one gives. */
 const POLL_MS = 60_000;
 const BATCH = 20;
+/**
+ * A taken delivery is another process's again after this, if the one that took it died before
+ * recording its try: well past one POST's answer timeout.
+ */
+const LEASE_MS = 6 * ANSWER_TIMEOUT_MS;
 
 /** The event a done submission sends to its callback_url. Small: links lead to the full result. */
 export function submissionDoneDelivery(submission: StoredSubmission, result: GradeResult, url: string): NewDelivery {
@@ -87,15 +92,25 @@ export class WebhookDeliverer {
   private schedule(): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    const next = this.store.nextDeliveryAt();
-    const wait = next === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, Date.parse(next) - Date.now()));
-    this.timer = setTimeout(() => this.kick(), wait);
-    this.timer.unref();
+    this.store.nextDeliveryAt().then(
+      (next) => {
+        if (this.closed) return;
+        const wait = next === null ? POLL_MS : Math.min(POLL_MS, Math.max(0, Date.parse(next) - Date.now()));
+        this.timer = setTimeout(() => this.kick(), wait);
+        this.timer.unref();
+      },
+      (error: unknown) => {
+        this.log.error({ err: error }, 'could not read when the next webhook is due');
+        this.timer = setTimeout(() => this.kick(), POLL_MS);
+        this.timer.unref();
+      },
+    );
   }
 
   private async deliverDue(): Promise<void> {
     for (;;) {
-      const due = this.store.dueDeliveries(new Date().toISOString(), BATCH);
+      const now = Date.now();
+      const due = await this.store.takeDueDeliveries(new Date(now).toISOString(), new Date(now + LEASE_MS).toISOString(), BATCH);
       if (due.length === 0 || this.closed) return;
       await Promise.all(due.map((d) => this.deliver(d)));
     }
@@ -113,22 +128,22 @@ export class WebhookDeliverer {
     }
     const base = { attempts, lastStatus: answer?.status ?? null, lastError: error };
     if (answer !== null && answer.status >= 200 && answer.status < 300) {
-      this.store.updateDelivery(delivery.id, { ...base, status: 'delivered', nextAttemptAt: delivery.nextAttemptAt });
+      await this.store.updateDelivery(delivery.id, { ...base, status: 'delivered', nextAttemptAt: delivery.nextAttemptAt });
       log.info({ status: answer.status }, 'webhook delivered');
       return;
     }
     if (answer?.status === 410) {
-      this.store.updateDelivery(delivery.id, { ...base, status: 'gone', nextAttemptAt: delivery.nextAttemptAt });
+      await this.store.updateDelivery(delivery.id, { ...base, status: 'gone', nextAttemptAt: delivery.nextAttemptAt });
       log.warn('webhook target answered 410: no more tries');
       return;
     }
     if (attempts >= SCHEDULE_MS.length) {
-      this.store.updateDelivery(delivery.id, { ...base, status: 'failed', nextAttemptAt: delivery.nextAttemptAt });
+      await this.store.updateDelivery(delivery.id, { ...base, status: 'failed', nextAttemptAt: delivery.nextAttemptAt });
       log.warn({ status: answer?.status, error }, 'webhook failed at every try: given up');
       return;
     }
     const delay = Math.max(SCHEDULE_MS[attempts], Math.min((answer?.retryAfterS ?? 0) * 1000, SCHEDULE_MS[SCHEDULE_MS.length - 1]));
-    this.store.updateDelivery(delivery.id, { ...base, status: 'pending', nextAttemptAt: new Date(Date.now() + delay).toISOString() });
+    await this.store.updateDelivery(delivery.id, { ...base, status: 'pending', nextAttemptAt: new Date(Date.now() + delay).toISOString() });
     log.warn({ status: answer?.status, error, retry_in_ms: delay }, 'webhook not delivered; tried again later');
   }
 

@@ -16,7 +16,8 @@ test('defaults', () => {
   assert.equal(config.dataDir, resolve('data'));
   assert.deepEqual(config.tokens, []);
   assert.deepEqual(config.assignmentDirs, [DEFAULT_ASSIGNMENTS_DIR]);
-  assert.equal(config.poolSize, 0);
+  assert.equal(config.poolSize, 'auto');
+  assert.equal(config.databaseUrl, '', 'SQLite unless a PostgreSQL URL is given');
 });
 
 test('values are parsed: numbers, the token list, the assignment folders', () => {
@@ -25,13 +26,16 @@ test('values are parsed: numbers, the token list, the assignment folders', () =>
     MEMGRADE_TOKENS: ' one-token , two-token,,',
     MEMGRADE_ASSIGNMENTS_DIRS: '/a:/b',
     MEMGRADE_QUEUE_LIMIT: '7',
-    MEMGRADE_POOL_SIZE: '',
+    MEMGRADE_POOL_SIZE: '3',
+    MEMGRADE_DATABASE_URL: 'postgres://memgrade@db.example/memgrade',
   });
   assert.equal(config.port, 8080);
   assert.deepEqual(config.tokens, ['one-token', 'two-token']);
   assert.deepEqual(config.assignmentDirs, [DEFAULT_ASSIGNMENTS_DIR, '/a', '/b']);
   assert.equal(config.queueLimit, 7);
-  assert.equal(config.poolSize, 0);
+  assert.equal(config.poolSize, 3);
+  assert.equal(loadConfig({ MEMGRADE_POOL_SIZE: '' }).poolSize, 'auto', 'empty is the default');
+  assert.equal(config.databaseUrl, 'postgres://memgrade@db.example/memgrade');
 });
 
 test('a bad value is refused with the variable named', () => {
@@ -39,6 +43,8 @@ test('a bad value is refused with the variable named', () => {
   assert.throws(() => loadConfig({ MEMGRADE_QUEUE_LIMIT: '0' }), /MEMGRADE_QUEUE_LIMIT="0"/);
   assert.throws(() => loadConfig({ MEMGRADE_RATE_LIMIT: '1.5' }), /MEMGRADE_RATE_LIMIT/);
   assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+  assert.throws(() => loadConfig({ MEMGRADE_POOL_SIZE: 'many' }), /MEMGRADE_POOL_SIZE="many"/);
+  assert.throws(() => loadConfig({ MEMGRADE_DATABASE_URL: 'mysql://x' }), /MEMGRADE_DATABASE_URL="mysql:\/\/x"/);
 });
 
 test('the service does not start on a bad value, and says why', () => {
@@ -49,6 +55,20 @@ test('the service does not start on a bad value, and says why', () => {
   });
   assert.equal(run.status, 1);
   assert.match(run.stderr, /invalid configuration:\n {2}PORT="99999"/);
+});
+
+test('grading nothing needs a shared database: MEMGRADE_POOL_SIZE=0 on SQLite, and a worker without PostgreSQL, are refused', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const api = spawnSync(process.execPath, ['--no-node-snapshot', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: '0', MEMGRADE_POOL_SIZE: '0', MEMGRADE_DATA_DIR: ':memory:' },
+    encoding: 'utf8',
+  });
+  assert.equal(api.status, 1);
+  assert.match(api.stderr, /MEMGRADE_POOL_SIZE=0 grades nothing in this process, and without MEMGRADE_DATABASE_URL/);
+  const worker = spawnSync(process.execPath, ['--no-node-snapshot', 'src/cli/main.ts', 'worker'], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  assert.equal(worker.status, 2);
+  assert.match(worker.stderr, /a worker takes its jobs from PostgreSQL: set MEMGRADE_DATABASE_URL/);
 });
 
 test('the pool: one worker per CPU, as many as the memory budget holds, at least one', () => {

@@ -78,10 +78,10 @@ describe('queue bounds', () => {
     assertContract(saturated, 'GET', '/readyz');
     assert.equal(saturated.body.checks.queue.ok, false);
 
-    await until('the queue to drain', () => (t.service.queue.depth === 0 ? true : undefined));
+    await until('the queue to drain', async () => ((await t.service.queue.depth()) === 0 ? true : undefined));
     await t.http.get('/readyz').expect(200);
     accepted.push((await submit(ALPHA, PASSING).expect(202)).body.id);
-    await until('the queue to drain', () => (t.service.queue.depth === 0 ? true : undefined));
+    await until('the queue to drain', async () => ((await t.service.queue.depth()) === 0 ? true : undefined));
 
     const list = await t.http.get('/v1/submissions?limit=10').set(as(BETA)).expect(200);
     assert.deepEqual(list.body.items.map((i: { id: string }) => i.id).sort(), [...accepted].sort());

@@ -1,23 +1,16 @@
 // Nothing accepted is lost: not when the process is killed with work queued and running, not when
 // it is shut down gracefully. The service runs here as `npm start` runs it, in its own process.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
-import supertest from 'supertest';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
-import { FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
+import { startApi, type StartedApi } from '../processes.ts';
 import { finished, slowPassing, startTestService, TINY, until } from './support.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
 after(() => {
-  // A failed test must not leave a service running, or the test process would never end.
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -27,31 +20,10 @@ function dataDir(): string {
   return dir;
 }
 
-interface Running {
-  child: ChildProcess;
-  http: ReturnType<typeof supertest>;
-  exited: Promise<number | null>;
-}
+type Running = StartedApi;
 
 /** Starts src/main.ts like npm start does, on a free port, and waits until it listens. */
-async function startProcess(dir: string, env: Record<string, string> = {}): Promise<Running> {
-  const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--no-node-snapshot', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...inherited, PORT: '0', MEMGRADE_DATA_DIR: dir, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, MEMGRADE_POOL_SIZE: '1', MEMGRADE_RATE_LIMIT: '100000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the service exited (${code}) before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (match) resolve(match[1]);
-    });
-  });
-  return { child, http: supertest(url), exited };
-}
+const startProcess = (dir: string, env: Record<string, string> = {}) => startApi({ MEMGRADE_DATA_DIR: dir, ...env });
 
 const submit = (http: Running['http'], code: string, wait?: number) =>
   http.post('/v1/submissions').send({ assignment: TINY, code, ...(wait === undefined ? {} : { wait }) });
@@ -66,8 +38,8 @@ test('killed with work running and queued: a restart grades all of it', async ()
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push((await submit(first.http, slowPassing(300)).expect(202)).body.id);
   const store = new SqliteStore(dir);
-  await until('a grading to run', () => (ids.some((id) => store.get(id)?.status === 'running') ? true : undefined));
-  store.close();
+  await until('a grading to run', async () => ((await Promise.all(ids.map((id) => store.get(id)))).some((s) => s?.status === 'running') ? true : undefined));
+  await store.close();
   first.child.kill('SIGKILL');
   await first.exited;
 
@@ -86,12 +58,12 @@ test('SIGTERM: waiting requests are answered, the running grading finishes, the 
   await untilRunning(service.http, running);
   // Sent now (supertest sends only once awaited); answered once the shutdown releases it.
   const waiting = Promise.resolve(submit(service.http, slowPassing(200), 60));
-  await until('the second submission to be stored', () => {
+  await until('the second submission to be stored', async () => {
     const store = new SqliteStore(dir);
     try {
-      return store.list({ limit: 2 }).items.length === 2 ? true : undefined;
+      return (await store.list({ limit: 2 })).items.length === 2 ? true : undefined;
     } finally {
-      store.close();
+      await store.close();
     }
   });
   service.child.kill('SIGTERM');
@@ -100,9 +72,9 @@ test('SIGTERM: waiting requests are answered, the running grading finishes, the 
   assert.equal(await service.exited, 0);
 
   const store = new SqliteStore(dir);
-  assert.equal(store.get(running)?.status, 'done');
-  assert.equal(store.get(answer.body.id)?.status, 'queued');
-  store.close();
+  assert.equal((await store.get(running))?.status, 'done');
+  assert.equal((await store.get(answer.body.id))?.status, 'queued');
+  await store.close();
 
   const next = await startTestService({}, dir);
   try {
@@ -120,8 +92,8 @@ test('SIGTERM with a short grace: the running grading is put back and graded aft
   service.child.kill('SIGTERM');
   assert.equal(await service.exited, 0);
   const store = new SqliteStore(dir);
-  assert.equal(store.get(id)?.status, 'queued');
-  store.close();
+  assert.equal((await store.get(id))?.status, 'queued');
+  await store.close();
 
   const next = await startTestService({}, dir);
   try {
@@ -137,12 +109,12 @@ test('closing: new submissions are refused at once, the running grading finishes
   const id = (await t.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(600) }).expect(202)).body.id;
   await until('the grading to start', () => (t.service.queue.running().length > 0 ? true : undefined));
   const closing = t.service.close();
-  const refused = t.service.queue.submit({ assignment: TINY, code: 'x', student: null, client: 'test', callbackUrl: null, requestId: 'r' });
+  const refused = await t.service.queue.submit({ assignment: TINY, code: 'x', student: null, client: 'test', callbackUrl: null, requestId: 'r' });
   assert.deepEqual(refused, { accepted: false, why: 'closing', retryAfterS: 10 });
   await closing;
   const store = new SqliteStore(t.dataDir);
-  assert.equal(store.get(id)?.result?.status, 'passed');
-  assert.equal(store.list({ limit: 10 }).items.length, 1);
-  store.close();
+  assert.equal((await store.get(id))?.result?.status, 'passed');
+  assert.equal((await store.list({ limit: 10 })).items.length, 1);
+  await store.close();
   await t.close();
 });

@@ -3,8 +3,8 @@
 // request.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.ts';
-import { SqliteStore } from '../../store/sqlite-store.ts';
-import type { Role, SubmissionStore } from '../../store/store.ts';
+import { openStore } from '../../store/open.ts';
+import type { Role } from '../../store/store.ts';
 import { newToken, tokenDigest } from '../../tokens.ts';
 import { usageError } from '../usage.ts';
 
@@ -18,39 +18,35 @@ memgrade tokens revoke NAME
   list    names, roles, creation and last use (never the tokens)
   revoke  the token stops working at once
 
-The store is the service's: MEMGRADE_DATA_DIR (default ./data).`;
+The store is the service's: MEMGRADE_DATABASE_URL when set, else MEMGRADE_DATA_DIR (default ./data).`;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
-
-function openStore(): SubmissionStore {
-  return new SqliteStore(loadConfig().dataDir);
-}
 
 export async function tokensCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' } } });
   const [action, name, ...rest] = positionals;
   if (rest.length > 0) usageError(`unexpected argument "${rest[0]}"`);
-  const store = openStore();
+  const store = await openStore(loadConfig());
   try {
     switch (action) {
       case 'add': {
         if (name === undefined || !NAME.test(name)) usageError('tokens add needs a NAME: letters, digits, ".", "_", "@" or "-", at most 100');
         if (values.role !== 'student' && values.role !== 'instructor') usageError('--role must be student or instructor');
         const token = newToken();
-        store.addToken({ name, role: values.role as Role, digest: tokenDigest(token) });
+        await store.addToken({ name, role: values.role as Role, digest: tokenDigest(token) });
         process.stdout.write(`added ${values.role} token "${name}"; it is shown this once, only its digest is kept:\n${token}\n`);
         return 0;
       }
       case 'list': {
         if (name !== undefined) usageError(`unexpected argument "${name}"`);
-        const rows = store.listTokens();
+        const rows = await store.listTokens();
         if (rows.length === 0) process.stdout.write('no tokens\n');
         for (const t of rows) process.stdout.write(`${t.name}\t${t.role}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\n`);
         return 0;
       }
       case 'revoke': {
         if (name === undefined) usageError('tokens revoke needs a NAME');
-        if (!store.revokeToken(name)) {
+        if (!(await store.revokeToken(name))) {
           process.stderr.write(`memgrade: no token named "${name}"\n`);
           return 2;
         }
@@ -61,6 +57,6 @@ export async function tokensCommand(args: string[]): Promise<number> {
         usageError(action === undefined ? 'tokens needs add, list or revoke' : `unknown tokens action "${action}"`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }

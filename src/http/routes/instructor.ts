@@ -38,7 +38,7 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
     },
     async (request, reply) => {
       const assignment = assignmentOf(request);
-      const book = gradebookView(assignment, store.gradebook(assignment.manifest.id));
+      const book = gradebookView(assignment, await store.gradebook(assignment.manifest.id));
       if (!/\btext\/csv\b/.test(request.headers.accept ?? '')) return book;
       const rows = book.rows.map((r) => [
         r.student,
@@ -72,8 +72,8 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
     },
     async (request, reply) => {
       const assignment = assignmentOf(request);
-      const latest = gradebookView(assignment, store.gradebook(assignment.manifest.id)).rows.map((r) => r.latest.id);
-      const regrading = queue.regrade(latest);
+      const latest = gradebookView(assignment, await store.gradebook(assignment.manifest.id)).rows.map((r) => r.latest.id);
+      const regrading = await queue.regrade(latest);
       request.log.info({ assignment: assignment.manifest.id, regrading }, 'regrade queued');
       return reply.code(202).send({ regrading });
     },

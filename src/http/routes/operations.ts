@@ -22,10 +22,12 @@ export function operationRoutes(app: FastifyInstance, { store, queue, pool, queu
     },
     async (_request, reply) => {
       const workers = pool.stats();
+      const depth = await queue.depth();
       const checks = {
-        store: store.ping(),
-        workers: { ok: workers.alive > 0, alive: workers.alive, size: workers.size },
-        queue: { ok: !queue.saturated, depth: queue.depth, limit: queueLimit },
+        store: await store.ping(),
+        // A process with no pool of its own (MEMGRADE_POOL_SIZE=0) leaves grading to the workers.
+        workers: { ok: workers.size === 0 || workers.alive > 0, alive: workers.alive, size: workers.size },
+        queue: { ok: depth < queueLimit, depth, limit: queueLimit },
       };
       const ready = checks.store && checks.workers.ok && checks.queue.ok;
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });

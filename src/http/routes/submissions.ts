@@ -98,7 +98,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         ]);
       }
       const callbackUrl = await acceptedCallback(request, body.callback_url);
-      const admission = queue.submit({
+      const admission = await queue.submit({
         assignment: assignment.manifest.id,
         code: body.code,
         student: body.student ?? null,
@@ -119,7 +119,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       const wait = Math.min(body.wait ?? preferred ?? 0, maxWaitS);
       if (body.wait === undefined && preferred !== null) reply.header('preference-applied', `wait=${wait}`);
       if (wait > 0) await queue.waitFor(id, wait * 1000);
-      const now = store.get(id) ?? admission.submission;
+      const now = (await store.get(id)) ?? admission.submission;
       if (now.status === 'done') return reply.code(201).send(submissionView(now));
       return reply.code(202).send({ id, status: now.status, links: { self: submissionPath(id) } });
     },
@@ -150,7 +150,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      const found = findSubmission(request, request.params.id);
+      const found = await findSubmission(request, request.params.id);
       const format = request.query.format ?? formatFromAccept(request.headers.accept);
       if (format === undefined) return submissionView(found);
       const assignment = assignments.get(found.assignment);
@@ -176,7 +176,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      const found = findSubmission(request, request.params.id);
+      const found = await findSubmission(request, request.params.id);
       const assignment = assignments.get(found.assignment);
       if (found.result === null || !assignment) throw notDone(found.id, found.status);
       return reply.type(REPORTERS.html.contentType).send(REPORTERS.html.render(found.result, assignment));
@@ -184,8 +184,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
   );
 
   /** The submission, if the caller may see it; another token's answers 404, as if it did not exist. */
-  function findSubmission(request: FastifyRequest, id: string) {
-    const found = store.get(id);
+  async function findSubmission(request: FastifyRequest, id: string) {
+    const found = await store.get(id);
     if (!found || !maySee(request, found.client)) {
       throw new ApiProblem(404, 'not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
     }
@@ -205,11 +205,11 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       tagLog(request, reply, request.params.id);
-      const found = findSubmission(request, request.params.id);
-      if (found.status !== 'done' && !queue.forget(found.id)) {
+      const found = await findSubmission(request, request.params.id);
+      if (found.status !== 'done' && !(await queue.forget(found.id))) {
         throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is being graded; delete it once it is done`, [], { 'retry-after': '1' });
       }
-      store.delete(found.id);
+      await store.delete(found.id);
       request.log.info('submission deleted');
       return reply.code(204).send();
     },
@@ -230,7 +230,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       let page;
       try {
         // A student's token lists its own submissions only.
-        page = store.list({ assignment, student, limit, cursor, client: request.role === 'instructor' ? undefined : request.client });
+        page = await store.list({ assignment, student, limit, cursor, client: request.role === 'instructor' ? undefined : request.client });
       } catch (error) {
         if (!(error instanceof InvalidCursorError)) throw error;
         throw new ApiProblem(400, 'invalid_request', error.message, [{ field: 'query.cursor', message: error.message }]);

@@ -1,0 +1,192 @@
+// The embedded queue: one process, the SQLite store as its durable copy. A submission is written
+// before it is admitted and keeps its place across restarts; this module only decides what runs
+// next, how much may wait, and who is waiting for what.
+import type { Logger } from 'pino';
+import type { NewSubmission, StoredSubmission } from '../store/store.ts';
+import {
+  FIRST_ESTIMATE_MS,
+  gradeStored,
+  retryAfterS,
+  type Admission,
+  type Grader,
+  type GradingQueue,
+  type QueueLimits,
+  type RunningGrading,
+} from './queue.ts';
+
+interface Active extends RunningGrading {
+  done: Promise<void>;
+}
+
+/** Regrades are counted against no client's share. */
+const REGRADE_CLIENT = '(regrade)';
+/** A restarting service is usually back within this. */
+const CLOSING_RETRY_AFTER_S = 10;
+
+export class LocalQueue implements GradingQueue {
+  /** Waiting submissions, live ones first: regrades run only when no live one waits. */
+  private readonly pending: string[] = [];
+  private readonly pendingRegrades: string[] = [];
+  private readonly active = new Map<string, Active>();
+  private readonly clients = new Map<string, number>();
+  private readonly clientOf = new Map<string, string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Gradings a shutdown gave up on: their late outcome must not overwrite the requeue. */
+  private readonly abandoned = new Set<string>();
+  private closing = false;
+  private averageMs = FIRST_ESTIMATE_MS;
+
+  private readonly grader: Grader;
+  private readonly limits: QueueLimits;
+  private readonly log: Logger;
+
+  constructor(grader: Grader, limits: QueueLimits) {
+    this.grader = grader;
+    this.limits = limits;
+    this.log = grader.log;
+  }
+
+  async start(): Promise<void> {
+    let recovered = 0;
+    for (const submission of await this.grader.store.recover()) {
+      if (!this.grader.assignments.has(submission.assignment)) {
+        this.log.warn({ submission_id: submission.id, assignment: submission.assignment }, 'queued for an unknown assignment; left queued');
+        continue;
+      }
+      this.enqueue(submission);
+      recovered++;
+    }
+    if (recovered > 0) this.log.info({ recovered }, 'requeued submissions left by the previous run');
+    this.pump();
+  }
+
+  async depth(): Promise<number> {
+    return this.pending.length + this.active.size;
+  }
+
+  running(): RunningGrading[] {
+    return [...this.active.values()].map(({ id, pid, attempt }) => ({ id, pid, attempt }));
+  }
+
+  async submit(submission: NewSubmission): Promise<Admission> {
+    if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
+    const depth = await this.depth();
+    if (depth >= this.limits.total) return { accepted: false, why: 'full', retryAfterS: this.retryAfter(depth) };
+    const mine = this.clients.get(submission.client) ?? 0;
+    if (mine >= this.limits.perClient) return { accepted: false, why: 'client_share', retryAfterS: this.retryAfter(mine) };
+    // Counted before the insert is awaited, so that submissions arriving together meet the bound.
+    this.clients.set(submission.client, mine + 1);
+    let stored: StoredSubmission;
+    try {
+      stored = await this.grader.store.insert(submission);
+    } finally {
+      this.clients.set(submission.client, (this.clients.get(submission.client) ?? 1) - 1);
+    }
+    this.enqueue(stored);
+    this.pump();
+    return { accepted: true, submission: stored };
+  }
+
+  waitFor(id: string, ms: number): Promise<void> {
+    if (this.closing || !this.clientOf.has(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+
+  async close(graceMs: number): Promise<number> {
+    this.closing = true;
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
+    clearTimeout(timer);
+    const unfinished = [...this.active.keys()];
+    for (const id of unfinished) {
+      this.abandoned.add(id);
+      await this.grader.store.requeue(id);
+    }
+    if (unfinished.length > 0) this.log.info({ requeued: unfinished }, 'shutdown: running gradings put back in the queue');
+    return unfinished.length;
+  }
+
+  async forget(id: string): Promise<boolean> {
+    if (this.active.has(id)) return false;
+    for (const lane of [this.pending, this.pendingRegrades]) {
+      const at = lane.indexOf(id);
+      if (at >= 0) {
+        lane.splice(at, 1);
+        this.settle(id);
+      }
+    }
+    return true;
+  }
+
+  async regrade(ids: string[]): Promise<number> {
+    if (this.closing) return 0;
+    const requeued = await this.grader.store.requeueForRegrade(ids);
+    for (const id of requeued) {
+      const submission = await this.grader.store.get(id);
+      if (submission?.status === 'queued' && !this.clientOf.has(id)) this.enqueue(submission);
+    }
+    this.pump();
+    return requeued.length;
+  }
+
+  private enqueue(submission: StoredSubmission): void {
+    if (submission.priority === 'regrade') {
+      this.pendingRegrades.push(submission.id);
+      this.clientOf.set(submission.id, REGRADE_CLIENT);
+      return;
+    }
+    this.pending.push(submission.id);
+    this.clientOf.set(submission.id, submission.client);
+    this.clients.set(submission.client, (this.clients.get(submission.client) ?? 0) + 1);
+  }
+
+  private retryAfter(ahead: number): number {
+    return retryAfterS(this.averageMs, ahead, this.grader.pool.size);
+  }
+
+  private pump(): void {
+    while (!this.closing && this.active.size < this.grader.pool.size && this.pending.length + this.pendingRegrades.length > 0) {
+      const id = (this.pending.shift() ?? this.pendingRegrades.shift()) as string;
+      const entry: Active = { id, pid: undefined, attempt: 0, done: Promise.resolve() };
+      this.active.set(id, entry);
+      entry.done = this.grade(entry).finally(() => this.settle(id));
+    }
+  }
+
+  private settle(id: string): void {
+    this.active.delete(id);
+    this.abandoned.delete(id);
+    const client = this.clientOf.get(id);
+    this.clientOf.delete(id);
+    if (client !== undefined && client !== REGRADE_CLIENT) {
+      const left = (this.clients.get(client) ?? 1) - 1;
+      if (left > 0) this.clients.set(client, left);
+      else this.clients.delete(client);
+    }
+    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
+    this.pump();
+  }
+
+  private async grade(entry: Active): Promise<void> {
+    try {
+      const outcome = await gradeStored(this.grader, entry.id, entry, () => this.abandoned.has(entry.id));
+      if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
+      if (outcome.kind === 'foreign') this.log.warn({ submission_id: entry.id, assignment: outcome.assignment }, 'queued for an unknown assignment; left queued');
+    } catch (error) {
+      this.log.error({ err: error, submission_id: entry.id }, 'could not store the result; the submission stays running until the next start');
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// The scaled-out queue: pg-boss jobs in the same PostgreSQL database as the submissions. Any
+// number of API processes submit and wait; any number of workers (a process with a sandbox pool)
+// take jobs. A submission row and its job commit together; a worker that dies stops sending
+// heartbeats and pg-boss hands its job to another; a job delivered twice is stored once (the
+// store's claim and finish refuse a done submission).
+import type { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { PostgresStore } from '../store/postgres-store.ts';
+import type { NewSubmission } from '../store/store.ts';
+import {
+  FIRST_ESTIMATE_MS,
+  gradeStored,
+  MAX_STARTS,
+  retryAfterS,
+  type Admission,
+  type Grader,
+  type GradingQueue,
+  type QueueLimits,
+  type RunningGrading,
+} from './queue.ts';
+
+export const GRADING_QUEUE = 'memgrade-grading';
+/** pg-boss runs the higher first. */
+const PRIORITY = { live: 1, regrade: 0 } as const;
+
+/**
+ * How a dead worker is noticed: a job whose heartbeat is older than this (pg-boss's minimum) is
+ * failed by the supervisor and retried. Heartbeats are sent at half of it.
+ */
+export const HEARTBEAT_S = 10;
+/** How often a process looks for jobs whose heartbeat stopped (pg-boss's supervise and monitor passes). */
+export const SUPERVISE_S = 5;
+/**
+ * The longest a live worker may hold one job before pg-boss retries it elsewhere: far above one
+ * grading, which its own deadlines bound to well under a minute.
+ */
+const EXPIRE_S = 600;
+/** The worker's idle poll; new jobs wake it at once through NOTIFY. */
+const POLL_S = 2;
+/**
+ * A waiter re-reads its submission this often, in case a NOTIFY was lost with a dropped listening
+ * connection (the store re-checks at once when it reconnects); the NOTIFY wakes it within
+ * milliseconds otherwise.
+ */
+const WAIT_RECHECK_MS = 5000;
+const CLOSING_RETRY_AFTER_S = 10;
+
+/** The pg-boss settings that make the bound above hold, for the constructor of every process. */
+export const BOSS_OPTIONS = {
+  useListenNotify: true,
+  superviseIntervalSeconds: SUPERVISE_S,
+  monitorIntervalSeconds: SUPERVISE_S,
+} as const;
+
+interface JobData {
+  id: string;
+}
+
+export class PgBossQueue implements GradingQueue {
+  private readonly store: PostgresStore;
+  private readonly boss: PgBoss;
+  /** Null in an API process alone (MEMGRADE_POOL_SIZE=0): it submits and waits, never grades. */
+  private readonly grader: Grader | null;
+  private readonly limits: QueueLimits;
+  private readonly log: Logger;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly active = new Map<string, RunningGrading>();
+  private readonly abandoned = new Set<string>();
+  private stopListening: (() => Promise<void>) | null = null;
+  private recheck: NodeJS.Timeout | undefined;
+  private closing = false;
+  private averageMs = FIRST_ESTIMATE_MS;
+
+  constructor(store: PostgresStore, boss: PgBoss, grader: Grader | null, limits: QueueLimits, log: Logger) {
+    this.store = store;
+    this.boss = boss;
+    this.grader = grader;
+    this.limits = limits;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    // Every process declares the queue: whichever starts first creates it, the rest find it.
+    await this.boss.createQueue(GRADING_QUEUE, {
+      retryLimit: MAX_STARTS,
+      heartbeatSeconds: HEARTBEAT_S,
+      expireInSeconds: EXPIRE_S,
+      notify: true,
+    });
+    this.stopListening = await this.store.listen(
+      (id) => this.wake(id),
+      () => void this.recheckWaiters(),
+    );
+    this.recheck = setInterval(() => void this.recheckWaiters(), WAIT_RECHECK_MS);
+    this.recheck.unref();
+    if (this.grader === null) return;
+    await this.boss.work<JobData>(
+      GRADING_QUEUE,
+      { batchSize: 1, localConcurrency: this.grader.pool.size, pollingIntervalSeconds: POLL_S },
+      async ([job]) => this.work(job.data.id),
+    );
+  }
+
+  async submit(submission: NewSubmission): Promise<Admission> {
+    if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
+    const admitted = await this.store.admit(submission, this.limits, async (db, stored) => {
+      await this.boss.send(GRADING_QUEUE, { id: stored.id } satisfies JobData, { db, priority: PRIORITY.live });
+    });
+    if (admitted.accepted) return admitted;
+    return { accepted: false, why: admitted.why, retryAfterS: retryAfterS(this.averageMs, admitted.ahead, this.grader?.pool.size ?? 1) };
+  }
+
+  async waitFor(id: string, ms: number): Promise<void> {
+    if (this.closing) return;
+    let wake = () => {};
+    const woken = new Promise<void>((resolve) => {
+      const set = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, set);
+      const timer = setTimeout(() => wake(), ms);
+      wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve();
+      };
+      set.add(wake);
+    });
+    // Listening first, then looking: a NOTIFY sent in between is not lost.
+    const now = await this.store.get(id);
+    if (now === null || now.status === 'done') wake();
+    return woken;
+  }
+
+  async forget(id: string): Promise<boolean> {
+    // Its job, if still waiting, finds the submission gone and ends without grading.
+    return (await this.store.get(id))?.status !== 'running';
+  }
+
+  async regrade(ids: string[]): Promise<number> {
+    if (this.closing) return 0;
+    const requeued = await this.store.regradeWith(ids, async (db, requeuedIds) => {
+      for (const id of requeuedIds) await this.boss.send(GRADING_QUEUE, { id } satisfies JobData, { db, priority: PRIORITY.regrade });
+    });
+    return requeued.length;
+  }
+
+  depth(): Promise<number> {
+    return this.store.waiting();
+  }
+
+  running(): RunningGrading[] {
+    return [...this.active.values()].map(({ id, pid, attempt }) => ({ id, pid, attempt }));
+  }
+
+  async close(graceMs: number): Promise<number> {
+    this.closing = true;
+    clearInterval(this.recheck);
+    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    // pg-boss waits for running handlers up to the timeout, then fails their jobs, which retries
+    // them elsewhere; the late outcome of an abandoned grading is not stored here.
+    const abandonAt = setTimeout(() => {
+      for (const id of this.active.keys()) this.abandoned.add(id);
+    }, graceMs);
+    await this.boss.stop({ graceful: true, timeout: Math.max(graceMs, 1000), close: true });
+    clearTimeout(abandonAt);
+    const left = [...this.abandoned];
+    for (const id of left) {
+      this.abandoned.add(id);
+      await this.store.requeue(id);
+    }
+    if (left.length > 0) this.log.info({ requeued: left }, 'shutdown: running gradings handed back to the queue');
+    await this.stopListening?.();
+    return left.length;
+  }
+
+  private async work(id: string): Promise<void> {
+    const grader = this.grader as Grader;
+    const entry: RunningGrading = { id, pid: undefined, attempt: 0 };
+    this.active.set(id, entry);
+    try {
+      const outcome = await gradeStored(grader, id, entry, () => this.abandoned.has(id));
+      if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
+      // Thrown, the job fails and pg-boss retries it, with another worker if there is one.
+      if (outcome.kind === 'abandoned') throw new Error('grading abandoned at shutdown');
+      if (outcome.kind === 'foreign') throw new Error(`this worker does not have assignment "${outcome.assignment}"`);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private wake(id: string): void {
+    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
+  }
+
+  private async recheckWaiters(): Promise<void> {
+    for (const id of [...this.waiters.keys()]) {
+      try {
+        const now = await this.store.get(id);
+        if (now === null || now.status === 'done') this.wake(id);
+      } catch (error) {
+        this.log.warn({ err: error }, 'could not re-check a waited-for submission');
+        return;
+      }
+    }
+  }
+}

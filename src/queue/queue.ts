@@ -1,0 +1,152 @@
+// What the HTTP layer asks of a grading queue. Two implementations: the in-process queue over
+// SQLite (one machine, the embedded default) and pg-boss over PostgreSQL (any number of API and
+// worker processes). Both grade one submission the same way: gradeStored below.
+import type { Logger } from 'pino';
+import type { Assignment } from '../grading/assignments.ts';
+import { grade, verdict } from '../grading/grade.ts';
+import type { GradeResult } from '../grading/result.ts';
+import type { SandboxPool } from '../sandbox-host/pool.ts';
+import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.ts';
+import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/deliverer.ts';
+
+export interface QueueLimits {
+  /** Live submissions queued or running at once, for everyone. */
+  total: number;
+  /** Live submissions queued or running at once, for one client. */
+  perClient: number;
+}
+
+export type Admission =
+  | { accepted: true; submission: StoredSubmission }
+  | { accepted: false; why: 'client_share' | 'full' | 'closing'; retryAfterS: number };
+
+export interface RunningGrading {
+  id: string;
+  /** The sandbox process grading it now (the retry's once its first one died). */
+  pid: number | undefined;
+  attempt: number;
+}
+
+export interface GradingQueue {
+  /** Starts grading (when this process grades) and takes back what a previous run left. */
+  start(): Promise<void>;
+  /** Stores and queues a submission, unless its client or the whole queue is at its bound. */
+  submit(submission: NewSubmission): Promise<Admission>;
+  /** Resolves when the submission is done, after `ms`, or when the queue shuts down, whichever is first. */
+  waitFor(id: string, ms: number): Promise<void>;
+  /**
+   * Takes a submission out of the queue before it is deleted: true when it is waiting (or not in
+   * the queue at all), false when it is being graded now.
+   */
+  forget(id: string): Promise<boolean>;
+  /** Grades these done submissions again, after every live submission; answers how many were put back. */
+  regrade(ids: string[]): Promise<number>;
+  /** Live submissions queued or running, everyone's. */
+  depth(): Promise<number>;
+  /** The gradings this process runs now. */
+  running(): RunningGrading[];
+  /**
+   * Stops taking and starting work, lets running gradings finish for up to `graceMs`, and hands
+   * the rest back to the queue for the next start (or another worker). Answers how many.
+   */
+  close(graceMs: number): Promise<number>;
+}
+
+/** What a grading is assumed to take before any has finished; only Retry-After uses it. */
+export const FIRST_ESTIMATE_MS = 2000;
+const MAX_RETRY_AFTER_S = 600;
+
+/** Retry-After for a refused submission: the time for `ahead` gradings on `graders` at once. */
+export function retryAfterS(averageMs: number, ahead: number, graders: number): number {
+  const seconds = Math.ceil((averageMs * Math.max(1, ahead)) / Math.max(1, graders) / 1000);
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds));
+}
+
+/**
+ * Starts of a grading after which a submission that never finished is not started again: twice
+ * it took its grader down with it (a restart, a killed worker), and a third start would too.
+ */
+export const MAX_STARTS = 2;
+
+export interface Grader {
+  store: SubmissionStore;
+  pool: SandboxPool;
+  assignments: Map<string, Assignment>;
+  webhooks: WebhookDeliverer | null;
+  log: Logger;
+}
+
+export type GradeOutcome =
+  | { kind: 'stored'; result: GradeResult; ms: number }
+  /** Gone or already done: nothing to do. */
+  | { kind: 'skipped' }
+  /** For an assignment this process does not have (processes deployed with different folders). */
+  | { kind: 'foreign'; assignment: string }
+  /** The grading was given up (a shutdown): the caller hands it back to the queue. */
+  | { kind: 'abandoned' };
+
+/**
+ * Grades one stored submission: claims it, runs it in the pool, stores the verdict (once: a job
+ * delivered twice finds it done), and queues its webhook. A verdict is stored for every fault of
+ * the submission's own; only a store that cannot be written throws.
+ */
+export async function gradeStored(
+  grader: Grader,
+  id: string,
+  running: RunningGrading,
+  abandoned: () => boolean,
+): Promise<GradeOutcome> {
+  const { store, pool, assignments, webhooks } = grader;
+  const found = await store.get(id);
+  const assignment = found && assignments.get(found.assignment);
+  if (!found) return { kind: 'skipped' };
+  if (!assignment) return { kind: 'foreign', assignment: found.assignment };
+  const submission = await store.claim(id);
+  const code = await store.code(id);
+  if (submission === null || code === null) return { kind: 'skipped' };
+  const log = grader.log.child({ req_id: submission.requestId, submission_id: id });
+  let result: GradeResult;
+  const started = performance.now();
+  if (submission.attempts > MAX_STARTS) {
+    const message = `grading was started ${submission.attempts - 1} times and stopped its grader each time; it is not tried again`;
+    result = verdict(assignment, { kind: 'crashed', message, peak: null }, 0);
+    log.error({ attempts: submission.attempts - 1 }, 'a submission stopped its grader twice; marked internal');
+  } else {
+    log.info({ assignment: assignment.manifest.id, attempt: submission.attempts }, 'grading started');
+    const runner = {
+      run: (job: Parameters<SandboxPool['run']>[0]) =>
+        pool.run(job, {
+          onAttempt: ({ pid, number }) => {
+            running.pid = pid;
+            running.attempt = number;
+            if (number > 1) log.warn({ worker_pid: pid, attempt: number }, 'the worker died; grading again in a fresh worker');
+          },
+        }),
+    };
+    try {
+      result = await grade(assignment, code, runner);
+    } catch (error) {
+      if (abandoned()) return { kind: 'abandoned' };
+      result = verdict(assignment, { kind: 'crashed', message: `grading failed: ${(error as Error).message}`, peak: null }, 0);
+    }
+    if (abandoned()) return { kind: 'abandoned' };
+  }
+  const ms = performance.now() - started;
+  const delivery = submission.callbackUrl !== null && webhooks !== null ? submissionDoneDelivery(submission, result, submission.callbackUrl) : null;
+  const stored = await store.finish(id, result, delivery);
+  if (stored && delivery !== null) webhooks?.kick();
+  log.info(
+    {
+      status: result.status,
+      reason: result.reason,
+      peak_bytes: result.peak_bytes,
+      limit_bytes: result.limit_bytes,
+      duration_ms: Math.round(ms),
+      attempts: running.attempt,
+      worker_pid: running.pid,
+      stored,
+    },
+    stored ? 'graded' : 'graded, but another grading had stored its result first',
+  );
+  return { kind: 'stored', result, ms };
+}
