@@ -35,7 +35,10 @@ export const SUPERVISE_S = 5;
  * grading, which its own deadlines bound to well under a minute.
  */
 const EXPIRE_S = 600;
-/** The worker's idle poll; new jobs wake it at once through NOTIFY. */
+/**
+ * The worker's idle poll. A new job wakes it at once through NOTIFY, but a job retried after its
+ * worker died sends none: only this poll finds it (pg-boss's default with NOTIFY on is 30 s).
+ */
 const POLL_S = 2;
 /**
  * A waiter re-reads its submission this often, in case a NOTIFY was lost with a dropped listening
@@ -96,7 +99,7 @@ export class PgBossQueue implements GradingQueue {
     if (this.grader === null) return;
     await this.boss.work<JobData>(
       GRADING_QUEUE,
-      { batchSize: 1, localConcurrency: this.grader.pool.size, pollingIntervalSeconds: POLL_S },
+      { batchSize: 1, localConcurrency: this.grader.pool.size, pollingIntervalSeconds: POLL_S, notifyPollingIntervalSeconds: POLL_S },
       async ([job]) => this.work(job.data.id),
     );
   }

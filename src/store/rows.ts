@@ -1,0 +1,180 @@
+// What the SQLite and PostgreSQL stores share: the same column names, the same rows turned into
+// the same objects, the same cursors. Only the SQL dialect differs between them.
+import type { GradeResult } from '../grading/result.ts';
+import {
+  InvalidCursorError,
+  type Delivery,
+  type DeliveryStatus,
+  type GradebookEntry,
+  type ListedSubmission,
+  type ListQuery,
+  type Page,
+  type Role,
+  type StoredSubmission,
+  type StoredToken,
+  type SubmissionStatus,
+  type Verdict,
+} from './store.ts';
+
+/** Stored as a number so that `ORDER BY priority` puts live submissions first. */
+export const PRIORITY = { live: 0, regrade: 1 } as const;
+
+/** A token's last use is written at most this often: a request is not a write. */
+const LAST_USED_EVERY_MS = 60_000;
+
+export const BASE_COLUMNS =
+  'seq, id, assignment, student, client, request_id, status, created_at, started_at, finished_at, attempts, callback_url, priority';
+export const COLUMNS = `${BASE_COLUMNS}, result`;
+export const TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at';
+export const DELIVERY_COLUMNS = 'id, submission_id, url, payload, status, attempts, next_attempt_at, last_status, last_error';
+/** The condition of the submissions an admission bound counts: live ones waiting or being graded. */
+export const WAITING = `status IN ('queued', 'running') AND priority = ${PRIORITY.live}`;
+
+/** Times are ISO strings (`Date.prototype.toISOString`) in both stores. */
+export const now = () => new Date().toISOString();
+
+export interface Row {
+  seq: number;
+  id: string;
+  assignment: string;
+  student: string | null;
+  client: string;
+  request_id: string;
+  status: SubmissionStatus;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  attempts: number;
+  callback_url: string | null;
+  priority: number;
+  result: string | null;
+}
+
+/** The verdict's fields, read out of the stored JSON by SQL: a page never parses whole results. */
+export interface VerdictColumns {
+  v_status: Verdict['status'] | null;
+  v_reason: Verdict['reason'];
+  v_message: string | null;
+  v_peak_bytes: number | null;
+  v_limit_bytes: number | null;
+}
+
+export type ListRow = Omit<Row, 'result'> & VerdictColumns;
+
+export type GradebookRow = Pick<Row, 'id' | 'student' | 'client' | 'status' | 'created_at'> &
+  VerdictColumns & { score: number | null; max_score: number | null };
+
+export interface DeliveryRow {
+  id: string;
+  submission_id: string;
+  url: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export function fromRow(row: Row): StoredSubmission {
+  return {
+    id: row.id,
+    assignment: row.assignment,
+    student: row.student,
+    client: row.client,
+    requestId: row.request_id,
+    status: row.status,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    attempts: row.attempts,
+    callbackUrl: row.callback_url,
+    priority: row.priority === PRIORITY.regrade ? 'regrade' : 'live',
+    result: row.result === null ? null : (JSON.parse(row.result) as GradeResult),
+  };
+}
+
+const verdictOf = (row: VerdictColumns): Verdict | null =>
+  row.v_status === null
+    ? null
+    : { status: row.v_status, reason: row.v_reason, message: row.v_message ?? '', peak_bytes: row.v_peak_bytes, limit_bytes: row.v_limit_bytes ?? 0 };
+
+export function listedFromRow(row: ListRow): ListedSubmission {
+  const { result: _none, ...common } = fromRow({ ...row, result: null });
+  return { ...common, verdict: verdictOf(row) };
+}
+
+export const gradebookFromRow = (row: GradebookRow): GradebookEntry => ({
+  id: row.id,
+  student: row.student,
+  client: row.client,
+  status: row.status,
+  createdAt: row.created_at,
+  verdict: verdictOf(row),
+  score: row.score,
+  maxScore: row.max_score,
+});
+
+export const deliveryFromRow = (row: DeliveryRow): Delivery => ({
+  id: row.id,
+  submissionId: row.submission_id,
+  url: row.url,
+  payload: row.payload,
+  status: row.status,
+  attempts: row.attempts,
+  nextAttemptAt: row.next_attempt_at,
+  lastStatus: row.last_status,
+  lastError: row.last_error,
+});
+
+export const tokenFromRow = (row: TokenRow): StoredToken => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+});
+
+/** Whether a token's last use is old enough to be written again. */
+export const lastUseIsStale = (lastUsedAt: string | null, at: Date) =>
+  lastUsedAt === null || at.getTime() - Date.parse(lastUsedAt) > LAST_USED_EVERY_MS;
+
+const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new InvalidCursorError('cursor is not one this service handed out');
+  return Number(match[1]);
+}
+
+/**
+ * A list query's WHERE clause and its values; `placeholder(n)` writes the n-th (from 1) value's
+ * marker in the store's dialect. Throws InvalidCursorError for a cursor it did not hand out.
+ */
+export function listWhere(query: ListQuery, placeholder: (n: number) => string): { where: string; params: Array<string | number> } {
+  const conditions: string[] = [];
+  const params: Array<string | number> = [];
+  const add = (condition: string, value: string | number) => {
+    params.push(value);
+    conditions.push(`${condition} ${placeholder(params.length)}`);
+  };
+  if (query.assignment !== undefined) add('assignment =', query.assignment);
+  if (query.student !== undefined) add('student =', query.student);
+  if (query.client !== undefined) add('client =', query.client);
+  if (query.cursor !== undefined) add('seq <', decodeCursor(query.cursor));
+  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
+/** A page out of up to `limit + 1` rows, newest first: the extra row only says there is more. */
+export function pageOf(rows: ListRow[], limit: number): Page {
+  const page = rows.slice(0, limit);
+  return { items: page.map(listedFromRow), next: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
+}
