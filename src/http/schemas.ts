@@ -25,12 +25,15 @@ export const ApiError = Type.Object(
 export type ApiError = Static<typeof ApiError>;
 
 const AssignmentId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 100 });
+/** Free-form, but no control characters: PostgreSQL text cannot hold U+0000, and a listing shows it. */
+const StudentName = (description?: string) =>
+  Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001F\\u007F]+$', ...(description ? { description } : {}) });
 
 export const SubmissionRequest = Type.Object(
   {
     assignment: AssignmentId,
     code: Type.String({ minLength: 1, description: "the submission's source; at most the assignment's max_code_bytes (UTF-8)" }),
-    student: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'free-form; used for listing' })),
+    student: Type.Optional(StudentName('free-form, without control characters; used for listing')),
     wait: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -119,7 +122,7 @@ export const PAGE_SIZE = 20;
 export const ListQuery = Type.Object(
   {
     assignment: Type.Optional(AssignmentId),
-    student: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    student: Type.Optional(StudentName()),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: PAGE_SIZE })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
   },
@@ -127,7 +130,10 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+export const IdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'a submission or assignment id' }) },
+  { additionalProperties: false },
+);
 
 /** The formats a done submission's result can be read in, besides the submission's own JSON. */
 export const RESULT_FORMATS = ['text', 'html', 'gradescope', 'prairielearn', 'junit'] as const;

@@ -58,6 +58,13 @@ test('an API process that grades nothing answers Prefer: wait with the result a 
   assert.equal(ready.body.checks.workers.size, 0, 'an API process alone has no pool of its own');
 });
 
+test('text PostgreSQL cannot store is refused at the door, with the field named', async () => {
+  const res = await apis[0].http.post('/v1/submissions').send({ assignment: TINY, code: PASSING, student: 'ada\u0000' }).expect(400);
+  assert.equal(res.body.details[0].field, 'body.student');
+  await apis[0].http.get('/v1/submissions/%00').expect(400);
+  await apis[1].http.get('/v1/submissions?student=%00').expect(400);
+});
+
 test('a worker killed mid-grading: its job is finished by another worker, every verdict right, each readable from both API processes', async () => {
   const expected = new Map<string, string>();
   const send = async (i: number, code: string, verdict: string) => {
