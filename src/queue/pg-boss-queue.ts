@@ -36,10 +36,12 @@ export const SUPERVISE_S = 5;
  */
 const EXPIRE_S = 600;
 /**
- * The worker's idle poll. A new job wakes it at once through NOTIFY, but a job retried after its
- * worker died sends none: only this poll finds it (pg-boss's default with NOTIFY on is 30 s).
+ * The worker's poll, pg-boss's shortest. A new job wakes an idle worker at once through NOTIFY,
+ * but a job retried after its worker died sends none, and a worker that has just finished a job
+ * waits out what is left of this interval before it takes the next (pg-boss's worker loop): at
+ * 2 s, one sandbox process graded 0.53 full-size submissions a second instead of about 1.2.
  */
-const POLL_S = 2;
+const POLL_S = 0.5;
 /**
  * A waiter re-reads its submission this often, in case a NOTIFY was lost with a dropped listening
  * connection (the store re-checks at once when it reconnects); the NOTIFY wakes it within
