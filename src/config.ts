@@ -4,19 +4,20 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { resolve } from 'node:path';
 import { DEFAULT_ASSIGNMENTS_DIR } from './grading/assignments.ts';
+import { ConfigError } from './errors.ts';
 
 const Count = (fallback: number, description: string, minimum = 1) =>
   Type.Integer({ minimum, default: fallback, description });
 
 /** Every variable the service reads; the defaults are the service's embedded defaults. */
 export const Env = Type.Object({
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
-  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on' }),
-  MEMGRADE_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder of the SQLite database' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to listen on (the Docker image sets `0.0.0.0`)' }),
+  MEMGRADE_DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'folder of the SQLite database, created if missing' }),
   MEMGRADE_DATABASE_URL: Type.String({
     default: '',
     pattern: '^(postgres(ql)?://.+)?$',
-    description: 'a PostgreSQL URL (postgres://user:password@host/db): the store and the queue (pg-boss) live there, shared by every API and worker process; empty: SQLite in MEMGRADE_DATA_DIR',
+    description: 'a PostgreSQL URL (`postgres://user:password@host/db`): the store and the queue (pg-boss) live there, shared by every API and worker process ([scale-out.md](scale-out.md)); empty: SQLite in `MEMGRADE_DATA_DIR`',
   }),
   MEMGRADE_TOKENS: Type.String({
     default: '',
@@ -26,41 +27,41 @@ export const Env = Type.Object({
     default: 'false',
     description: 'answer without a token on an address other than loopback when no token exists (logged as a warning)',
   }),
-  MEMGRADE_AUTH_FAILURES: Count(20, 'failed authentications per minute from one address before 429'),
+  MEMGRADE_AUTH_FAILURES: Count(20, 'failed authentications per minute from one address before `429`'),
   MEMGRADE_TRUST_PROXY: Type.String({
     default: 'false',
-    description: 'behind a reverse proxy: true, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address',
+    description: 'behind a reverse proxy: `true`, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address',
   }),
-  MEMGRADE_RETENTION_DAYS: Count(0, 'submissions older than this many days are deleted, code and results; 0: kept', 0),
+  MEMGRADE_RETENTION_DAYS: Count(0, 'submissions older than this many days are deleted, code and results; `0`: kept', 0),
   MEMGRADE_WEBHOOK_SECRET: Type.String({
     default: '',
     pattern: '^(whsec_[A-Za-z0-9+/=]{32,})?$',
-    description: 'the Standard Webhooks signing secret, "whsec_" and base64 of 24 to 64 random bytes; empty: no callback_url taken',
+    description: 'the Standard Webhooks signing secret, `whsec_` and base64 of 24 to 64 random bytes; empty: no `callback_url` is taken',
   }),
   MEMGRADE_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'let callback_url point at loopback and private addresses',
+    description: 'let `callback_url` point at loopback and private addresses',
   }),
   MEMGRADE_SANDBOX_USER: Type.String({
     default: 'nobody',
     description: 'the user sandbox processes run as when the service runs as root',
   }),
-  MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by ":"' }),
+  MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by `:`, after the built-in `sandbox/assignments` (as for the CLI)' }),
   MEMGRADE_POOL_SIZE: Type.String({
     default: 'auto',
     pattern: '^(auto|\\d+)$',
-    description: 'sandbox processes grading in this process; auto: from the CPU count and the memory budget; 0: none (an API process alone, with MEMGRADE_DATABASE_URL)',
+    description: 'sandbox processes grading in this process; `auto` sizes the pool from the CPUs and the memory budget; `0`: none, an API process alone (needs `MEMGRADE_DATABASE_URL`)',
   }),
-  MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; 0: half of the RAM', 0),
-  MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a worker process is replaced'),
-  MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, for all clients'),
-  MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, for one token (or address)'),
-  MEMGRADE_RATE_LIMIT: Count(600, 'requests per minute to /v1, for one token (or address)'),
-  MEMGRADE_MAX_WAIT_S: Count(60, 'longest a POST may wait for its result', 0),
-  MEMGRADE_SHUTDOWN_GRACE_MS: Count(30000, 'how long a shutdown lets running gradings finish', 0),
+  MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; `0` is half of the RAM (of the container\'s limit, in one)', 0),
+  MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a sandbox process is replaced'),
+  MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, in all (`503` past it)'),
+  MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, per token or address (`429` past it)'),
+  MEMGRADE_RATE_LIMIT: Count(600, 'requests per minute to `/v1`, per token or address (`429` past it); counted in each API process'),
+  MEMGRADE_MAX_WAIT_S: Count(60, 'longest a `POST` may wait for its result', 0),
+  MEMGRADE_SHUTDOWN_GRACE_MS: Count(30000, 'how long a shutdown lets running gradings finish before handing them back to the queue', 0),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
-    { default: 'info', description: 'pino log level' },
+    { default: 'info', description: 'pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
   ),
 });
 type Env = Static<typeof Env>;
@@ -93,7 +94,8 @@ export interface Config {
   logLevel: string;
 }
 
-export class ConfigError extends Error {}
+// Raised here; defined, with its code, in the one table of errors.
+export { ConfigError };
 
 const list = (text: string) =>
   text

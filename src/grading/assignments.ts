@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { AssignmentError } from '../errors.ts';
 
 export const DEFAULT_ASSIGNMENTS_DIR = resolve(new URL('../../sandbox/assignments', import.meta.url).pathname);
 
@@ -74,7 +75,8 @@ export interface Assignment {
   description: string;
 }
 
-export class AssignmentError extends Error {}
+// Raised here; defined, with its code, in the one table of errors.
+export { AssignmentError };
 
 function readIn(dir: string, file: string): string {
   const path = resolve(dir, file);

@@ -145,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         keyGenerator: (request) => request.client,
         enableDraftSpec: true,
         errorResponseBuilder: (_request, context) =>
-          new ApiProblem(429, 'too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`),
+          new ApiProblem('too_many_requests', `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`),
       });
       installAuth(v1, {
         store: deps.store,

@@ -74,13 +74,11 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
     request.log.warn({ ip: request.ip, reason: given === null ? 'no token' : 'unknown token' }, 'authentication failed');
     if (!limit.isAllowed && limit.isExceeded) {
       const retryAfter = Math.max(1, limit.ttlInSeconds);
-      throw new ApiProblem(429, 'too_many_requests', `too many failed authentications from this address; retry in ${retryAfter} s`, [], {
+      throw new ApiProblem('too_many_requests', `too many failed authentications from this address; retry in ${retryAfter} s`, [], {
         'retry-after': String(retryAfter),
       });
     }
-    throw new ApiProblem(
-      401,
-      'unauthorized',
+    throw new ApiProblem('unauthorized',
       given === null ? 'this API needs a bearer token' : 'the bearer token is not valid',
       [{ field: 'header.authorization', message: given === null ? 'is missing or not "Bearer <token>"' : 'is not a valid token' }],
       { 'www-authenticate': 'Bearer realm="memgrade"' },
@@ -91,7 +89,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
 /** Refuses a caller whose role is not instructor, as if the route did not exist for it. */
 export function requireInstructor(request: FastifyRequest): void {
   if (request.role !== 'instructor') {
-    throw new ApiProblem(403, 'forbidden', 'this needs an instructor token', [{ field: 'header.authorization', message: 'is not an instructor token' }]);
+    throw new ApiProblem('forbidden', 'this needs an instructor token', [{ field: 'header.authorization', message: 'is not an instructor token' }]);
   }
 }
 

@@ -3,25 +3,29 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { statusOf, type ApiErrorCode } from '../errors.ts';
 import type { ApiError } from './schemas.ts';
 
 type Detail = ApiError['details'][number];
 
-/** A refusal a route decided on; the error handler turns it into the answer. */
+/** A refusal a route decided on, by its code (src/errors.ts); the error handler turns it into the answer. */
 export class ApiProblem extends Error {
   readonly statusCode: number;
-  readonly error: string;
+  readonly error: ApiErrorCode;
   readonly details: Detail[];
   readonly headers: Record<string, string>;
 
-  constructor(statusCode: number, error: string, message: string, details: Detail[] = [], headers: Record<string, string> = {}) {
+  constructor(error: ApiErrorCode, message: string, details: Detail[] = [], headers: Record<string, string> = {}) {
     super(message);
-    this.statusCode = statusCode;
+    this.statusCode = statusOf(error);
     this.error = error;
     this.details = details;
     this.headers = headers;
   }
 }
+
+/** The answer's body: every refusal is this shape, with a code of the table. */
+const body = (error: ApiErrorCode, message: string, details: Detail[] = []): ApiError => ({ error, message, details });
 
 const PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
@@ -44,7 +48,7 @@ function validationDetails(issues: AjvIssue[], context: string): Detail[] {
 }
 
 /** Fastify's own error codes for requests it refuses before a route runs. */
-const FASTIFY_CODES: Record<string, { error: string; field: string | null }> = {
+const FASTIFY_CODES: Record<string, { error: ApiErrorCode; field: string | null }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { error: 'payload_too_large', field: 'body' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { error: 'unsupported_media_type', field: 'header.content-type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { error: 'invalid_request', field: 'header.content-length' },
@@ -54,7 +58,8 @@ const FASTIFY_CODES: Record<string, { error: string; field: string | null }> = {
   FST_ERR_MAX_PARAM_LENGTH: { error: 'uri_too_long', field: 'url' },
 };
 
-const BY_STATUS: Record<number, string> = {
+/** The code of a status Fastify or a plugin answered with, where the status alone is known. */
+const BY_STATUS: Record<number, ApiErrorCode> = {
   400: 'invalid_request',
   401: 'unauthorized',
   404: 'not_found',
@@ -72,12 +77,12 @@ const BY_STATUS: Record<number, string> = {
 /** The answer to an error Fastify raised (or anything else thrown), in the API's shape. */
 export function problemReply(reply: FastifyReply, err: FastifyError) {
   const status = err.statusCode ?? 500;
-  if (status >= 500) return reply.code(status).send({ error: 'internal', message: 'the server failed to answer this request', details: [] });
+  if (status >= 500) return reply.code(status).send(body('internal', 'the server failed to answer this request'));
   const known = err.code ? FASTIFY_CODES[err.code] : undefined;
   // JSON syntax errors come from the parser without a Fastify code.
-  const json = err instanceof SyntaxError ? { error: 'invalid_json', field: 'body' } : undefined;
+  const json = err instanceof SyntaxError ? { error: 'invalid_json' as const, field: 'body' } : undefined;
   const kind = known ?? json ?? { error: BY_STATUS[status] ?? 'invalid_request', field: null };
-  return reply.code(status).send({ error: kind.error, message: err.message, details: [{ field: kind.field, message: err.message }] });
+  return reply.code(status).send(body(kind.error, err.message, [{ field: kind.field, message: err.message }]));
 }
 
 /**
@@ -86,33 +91,34 @@ export function problemReply(reply: FastifyReply, err: FastifyError) {
  */
 export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, error, message] =
+  const [error, message]: [ApiErrorCode, string] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'the request did not arrive in time']
+      ? ['request_timeout', 'the request did not arrive in time']
       : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'the request headers are larger than this server takes']
-        : [400, 'invalid_request', 'the request is not valid HTTP'];
-  const body = JSON.stringify({ error, message, details: [] });
+        ? ['headers_too_large', 'the request headers are larger than this server takes']
+        : ['invalid_request', 'the request is not valid HTTP'];
+  const status = statusOf(error);
+  const text = JSON.stringify(body(error, message));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
 }
 
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiProblem, request, reply) => {
     if (err instanceof ApiProblem) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: err.error, message: err.message, details: err.details });
+      return reply.code(err.statusCode).headers(err.headers).send(body(err.error, err.message, err.details));
     }
     if (err.validation) {
       const details = validationDetails(err.validation as AjvIssue[], err.validationContext ?? 'body');
       const message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`;
-      return reply.code(400).send({ error: 'invalid_request', message, details });
+      return reply.code(statusOf('invalid_request')).send(body('invalid_request', message, details));
     }
     if ((err.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
     return problemReply(reply, err);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] }),
+    reply.code(statusOf('not_found')).send(body('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 }

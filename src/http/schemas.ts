@@ -3,6 +3,7 @@
 // components of the document.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { GradeResult, GradeReason, GradeStatus } from '../grading/result.ts';
+import { API_ERROR_CODES, type ApiErrorCode } from '../errors.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -16,7 +17,11 @@ export const ErrorDetail = Type.Object(
 
 export const ApiError = Type.Object(
   {
-    error: Type.String({ description: 'machine-readable: invalid_request, not_found, payload_too_large, ...' }),
+    error: Type.Unsafe<ApiErrorCode>({
+      type: 'string',
+      enum: API_ERROR_CODES,
+      description: 'machine-readable; each code, its status and when it is answered: src/errors.ts and docs/service.md',
+    }),
     message: Type.String(),
     details: Type.Array(ErrorDetail),
   },

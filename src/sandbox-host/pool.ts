@@ -5,6 +5,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { SandboxProcess } from './sandbox-process.ts';
 import type { RunOutcome, SandboxJob } from './types.ts';
+import { PoolClosedError } from '../errors.ts';
 
 export interface PoolOptions {
   size: number;
@@ -46,7 +47,8 @@ export function poolSize(budget: { memoryBytes?: number; perWorkerBytes: number;
   return Math.max(1, Math.min(cpus, Math.floor(memory / budget.perWorkerBytes)));
 }
 
-export class PoolClosedError extends Error {}
+// Raised here; defined, with its code, in the one table of errors.
+export { PoolClosedError };
 
 interface Slot {
   worker: SandboxProcess;

@@ -112,8 +112,7 @@ export interface Page {
   next: string | null;
 }
 
-export class InvalidCursorError extends Error {}
-export class TokenNameTakenError extends Error {}
+export { InvalidCursorError, TokenNameTakenError } from '../errors.ts';
 
 /**
  * Every method answers a promise: SQLite answers at once, PostgreSQL over the network. Several

@@ -211,7 +211,7 @@ describe('PostgresStore: what only the shared store does', () => {
     await a.finish(third.id, gradeResult());
     await sleep(200);
     assert.deepEqual(heard, [first.id, second.id], 'nothing heard once stopped');
-    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen'`), []);
+    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen' AND datname = current_database()`), []);
   });
 
   test('close stops the listeners still running', async () => {
@@ -220,7 +220,7 @@ describe('PostgresStore: what only the shared store does', () => {
       () => {},
     );
     await a.close();
-    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen'`), []);
+    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen' AND datname = current_database()`), []);
   });
 });
 

@@ -33,7 +33,7 @@ export function assignmentRoutes(app: FastifyInstance, { assignments }: AppDeps)
     async (request) => {
       const found = assignments.get(request.params.id);
       if (!found) {
-        throw new ApiProblem(404, 'not_found', `no assignment "${request.params.id}"`, [
+        throw new ApiProblem('not_found', `no assignment "${request.params.id}"`, [
           { field: 'path.id', message: 'is not a known assignment' },
         ]);
       }

@@ -15,7 +15,7 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
   const assignmentOf = (request: FastifyRequest<{ Params: IdParams }>) => {
     requireInstructor(request);
     const found = assignments.get(request.params.id);
-    if (!found) throw new ApiProblem(404, 'not_found', `no assignment "${request.params.id}"`, [{ field: 'path.id', message: 'is not a known assignment' }]);
+    if (!found) throw new ApiProblem('not_found', `no assignment "${request.params.id}"`, [{ field: 'path.id', message: 'is not a known assignment' }]);
     return found;
   };
 

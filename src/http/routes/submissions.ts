@@ -3,10 +3,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/grade.ts';
 import { REPORTERS } from '../../report/registry.ts';
-import { InvalidCursorError } from '../../store/store.ts';
+import { InvalidCursorError, type ApiErrorCode } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { refusedTarget } from '../../webhooks/targets.ts';
 import { maySee } from '../auth.ts';
+import { preferredWait } from '../prefer.ts';
 import { ApiProblem } from '../problems.ts';
 import { errorResponses } from '../responses.ts';
 import {
@@ -23,17 +24,11 @@ import {
 } from '../schemas.ts';
 import { submissionPath, submissionView, summaryView } from '../views.ts';
 
-/** The wait=N preference of a Prefer header (RFC 7240), if any. */
-function preferredWait(prefer: string | undefined): number | null {
-  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
-  return match ? Number(match[1]) : null;
-}
-
 /** Why the queue turned a submission away, as an answer. */
-const REFUSALS: Record<'client_share' | 'full' | 'closing', [number, string, string]> = {
-  client_share: [429, 'too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
-  full: [503, 'unavailable', 'the grading queue is full; retry later'],
-  closing: [503, 'unavailable', 'the service is shutting down; retry shortly'],
+const REFUSALS: Record<'client_share' | 'full' | 'closing', [ApiErrorCode, string]> = {
+  client_share: ['too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
+  full: ['unavailable', 'the grading queue is full; retry later'],
+  closing: ['unavailable', 'the service is shutting down; retry shortly'],
 };
 
 const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
@@ -45,7 +40,7 @@ function formatFromAccept(accept: string | undefined): (typeof RESULT_FORMATS)[n
 }
 
 const notDone = (id: string, status: string) =>
-  new ApiProblem(409, 'not_ready', `submission "${id}" is ${status}; its result exists once it is done`, [], { 'retry-after': '1' });
+  new ApiProblem('not_ready', `submission "${id}" is ${status}; its result exists once it is done`, [], { 'retry-after': '1' });
 
 /** From here on, this request's log lines name the submission too. */
 function tagLog(request: FastifyRequest, reply: FastifyReply, id: string): void {
@@ -56,12 +51,12 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
   /** A callback_url the caller may set and the service may call: instructors only, no internal address. */
   async function acceptedCallback(request: FastifyRequest, url: string | undefined): Promise<string | null> {
     if (url === undefined) return null;
-    const refuse = (status: number, message: string) =>
-      new ApiProblem(status, status === 403 ? 'forbidden' : 'invalid_request', `callback_url ${message}`, [{ field: 'body.callback_url', message }]);
-    if (request.role !== 'instructor') throw refuse(403, 'is for instructor tokens only');
-    if (webhooks === null) throw refuse(400, 'needs MEMGRADE_WEBHOOK_SECRET on the server, which signs the events');
+    const refuse = (error: 'forbidden' | 'invalid_request', message: string) =>
+      new ApiProblem(error, `callback_url ${message}`, [{ field: 'body.callback_url', message }]);
+    if (request.role !== 'instructor') throw refuse('forbidden', 'is for instructor tokens only');
+    if (webhooks === null) throw refuse('invalid_request', 'needs MEMGRADE_WEBHOOK_SECRET on the server, which signs the events');
     const why = await refusedTarget(url, webhooks.allowPrivate);
-    if (why !== null) throw refuse(400, why);
+    if (why !== null) throw refuse('invalid_request', why);
     return url;
   }
 
@@ -86,14 +81,14 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       const body = request.body;
       const assignment = assignments.get(body.assignment);
       if (!assignment) {
-        throw new ApiProblem(404, 'not_found', `no assignment "${body.assignment}"`, [
+        throw new ApiProblem('not_found', `no assignment "${body.assignment}"`, [
           { field: 'body.assignment', message: `is not one of ${[...assignments.keys()].join(', ')}` },
         ]);
       }
       const size = codeBytes(body.code);
       const max = assignment.manifest.limits.max_code_bytes;
       if (size > max) {
-        throw new ApiProblem(413, 'payload_too_large', `code is ${size} bytes; ${assignment.manifest.id} accepts at most ${max}`, [
+        throw new ApiProblem('payload_too_large', `code is ${size} bytes; ${assignment.manifest.id} accepts at most ${max}`, [
           { field: 'body.code', message: `is longer than ${max} bytes` },
         ]);
       }
@@ -107,8 +102,8 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         callbackUrl,
       });
       if (!admission.accepted) {
-        const [status, error, message] = REFUSALS[admission.why];
-        throw new ApiProblem(status, error, message, [], { 'retry-after': String(admission.retryAfterS) });
+        const [error, message] = REFUSALS[admission.why];
+        throw new ApiProblem(error, message, [], { 'retry-after': String(admission.retryAfterS) });
       }
       const { id } = admission.submission;
       tagLog(request, reply, id);
@@ -187,7 +182,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
   async function findSubmission(request: FastifyRequest, id: string) {
     const found = await store.get(id);
     if (!found || !maySee(request, found.client)) {
-      throw new ApiProblem(404, 'not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
+      throw new ApiProblem('not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
     }
     return found;
   }
@@ -207,7 +202,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       tagLog(request, reply, request.params.id);
       const found = await findSubmission(request, request.params.id);
       if (found.status !== 'done' && !(await queue.forget(found.id))) {
-        throw new ApiProblem(409, 'not_ready', `submission "${found.id}" is being graded; delete it once it is done`, [], { 'retry-after': '1' });
+        throw new ApiProblem('not_ready', `submission "${found.id}" is being graded; delete it once it is done`, [], { 'retry-after': '1' });
       }
       await store.delete(found.id);
       request.log.info('submission deleted');
@@ -233,7 +228,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
         page = await store.list({ assignment, student, limit, cursor, client: request.role === 'instructor' ? undefined : request.client });
       } catch (error) {
         if (!(error instanceof InvalidCursorError)) throw error;
-        throw new ApiProblem(400, 'invalid_request', error.message, [{ field: 'query.cursor', message: error.message }]);
+        throw new ApiProblem('invalid_request', error.message, [{ field: 'query.cursor', message: error.message }]);
       }
       const link = (c: string | undefined) => {
         const query = new URLSearchParams();

@@ -1,0 +1,89 @@
+// memgrade's error codes, in one place (as fastify's lib/errors.js and undici's core/errors.js keep
+// theirs). API_ERRORS are the `error` values of the API's refusals: openapi.yaml lists them as the
+// enum of Error.error, docs/service.md's table is generated from them, and the routes can only
+// refuse with one of them (ApiProblem takes a code and looks its status up here). ERROR_CODES
+// are the `code` of the errors a process raises before or beside HTTP (configuration, command
+// line, assignments, storage, the pool): each class below carries one, so that a caller tells
+// them apart by code, not by class or message.
+
+/** status, and when it is answered (docs/service.md shows this table). */
+export const API_ERRORS = {
+  invalid_request: [400, 'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), a bad query parameter or cursor, a request that is not valid HTTP'],
+  invalid_json: [400, 'the body is not JSON, or is empty'],
+  unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
+  forbidden: [403, 'an instructor route called with a student token'],
+  not_found: [404, 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)'],
+  method_not_allowed: [405, 'a method the route does not take'],
+  request_timeout: [408, 'the request did not arrive within 10 s (headers within 5 s)'],
+  not_ready: [409, 'the submission is not done yet (its report, a format of its result), or is being graded (delete); `Retry-After`'],
+  payload_too_large: [413, 'the code is longer than the assignment\'s `max_code_bytes`, or the body is larger than the server takes'],
+  uri_too_long: [414, 'a path parameter longer than 100 characters'],
+  unsupported_media_type: [415, 'the body is not `application/json`'],
+  too_many_requests: [429, 'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, or this address failed to authenticate too often; `Retry-After` says when to come back'],
+  headers_too_large: [431, 'request headers larger than 16 KB'],
+  internal: [500, 'the server failed to answer (logged with the request id)'],
+  unavailable: [503, 'the queue is full for everyone, or the service is shutting down; `Retry-After`'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+export const API_ERROR_CODES = Object.keys(API_ERRORS) as ApiErrorCode[];
+
+export const statusOf = (code: ApiErrorCode): number => API_ERRORS[code][0];
+
+/** The `code` of each error class, and what it means. */
+export const ERROR_CODES = {
+  MEMGRADE_CONFIG: 'a configuration variable is invalid, or the configuration is refused (the process does not start)',
+  MEMGRADE_ASSIGNMENT: 'an assignment folder is invalid (its manifest, helpers or solutions)',
+  MEMGRADE_USAGE: 'the command line was used wrongly (exit code 2, with the usage)',
+  MEMGRADE_INVALID_CURSOR: 'a list cursor the store did not hand out',
+  MEMGRADE_TOKEN_NAME_TAKEN: 'a token of that name exists already',
+  MEMGRADE_POOL_CLOSED: 'a grading was asked of a sandbox pool that is shutting down',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class MemgradeError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_CONFIG', message);
+  }
+}
+
+export class AssignmentError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_ASSIGNMENT', message);
+  }
+}
+
+export class UsageError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_USAGE', message);
+  }
+}
+
+export class InvalidCursorError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_INVALID_CURSOR', message);
+  }
+}
+
+export class TokenNameTakenError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_TOKEN_NAME_TAKEN', message);
+  }
+}
+
+export class PoolClosedError extends MemgradeError {
+  constructor(message: string) {
+    super('MEMGRADE_POOL_CLOSED', message);
+  }
+}

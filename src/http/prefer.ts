@@ -1,0 +1,8 @@
+// The Prefer request header (RFC 7240), apart from the route that reads it: plain text in, a
+// number out, testable without a server.
+
+/** The wait=N preference of a Prefer header (RFC 7240), if any. */
+export function preferredWait(prefer: string | undefined): number | null {
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
+  return match ? Number(match[1]) : null;
+}

@@ -1,0 +1,37 @@
+// The docs cannot drift from their sources: the generated tables are what `npm run docs` writes,
+// openapi.yaml lists exactly the error codes of the table, and every variable the docs name is
+// one the code reads (or one of the few that only the tests, CI or compose.yaml read).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { GENERATED, regenerated } from '../../scripts/docs.ts';
+import { Env } from '../../src/config.ts';
+import { API_ERROR_CODES } from '../../src/errors.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+
+test('the generated tables are up to date (npm run docs rewrites them)', () => {
+  for (const file of new Set(GENERATED.map((g) => g.file.href))) {
+    assert.equal(readFileSync(new URL(file), 'utf8'), regenerated(new URL(file)), `${new URL(file).pathname} is out of date: npm run docs`);
+  }
+});
+
+test('openapi.yaml lists every error code of the table, and no other', () => {
+  const document = parse(readFileSync(new URL('openapi.yaml', ROOT), 'utf8')) as {
+    components: { schemas: { Error: { properties: { error: { enum: string[] } } } } };
+  };
+  assert.deepEqual(document.components.schemas.Error.properties.error.enum, API_ERROR_CODES);
+});
+
+/** Read by the tests and CI (a test server, a test-only platform root) or by compose.yaml alone. */
+const NOT_THE_SERVICE = new Set(['MEMGRADE_TEST_DATABASE_URL', 'MEMGRADE_PLATFORM_ROOT', 'MEMGRADE_TOKEN', 'MEMGRADE_WORKERS', 'MEMGRADE_WORKER_POOL_SIZE']);
+
+test('every MEMGRADE_ variable the docs name is one the service reads', () => {
+  const docs = ['README.md', 'compose.yaml', 'Dockerfile', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const known = new Set(Object.keys(Env.properties));
+  for (const doc of docs) {
+    const named = new Set(readFileSync(new URL(doc, ROOT), 'utf8').match(/MEMGRADE_[A-Z_]+/g) ?? []);
+    for (const name of named) assert.ok(known.has(name) || NOT_THE_SERVICE.has(name), `${doc} names ${name}, which nothing reads`);
+  }
+});
