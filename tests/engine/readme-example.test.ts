@@ -1,0 +1,27 @@
+// The README's text-report example is what `./bin/memgrade grade` prints for the starter, not a
+// transcript written once: the same lines, but for the times and the few hundred bytes of JS heap
+// that vary from run to run.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** Times and the JS heap's bytes vary; ArrayBuffer bytes, sizes in MiB and everything else do not. */
+const steady = (text: string) =>
+  text
+    .replace(/ +\d+ ms/g, ' N ms')
+    .replace(/\((\d+) bytes: (\d+) in ArrayBuffers, (\d+) of JS heap\)/, '(N bytes: $2 in ArrayBuffers, N of JS heap)');
+
+test('the README shows what grading the starter prints', async () => {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const shown = /```\n(FAILED clinging-onto-memory[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(shown, 'the README has the text example');
+  const run = await promisify(execFile)(`${ROOT}bin/memgrade`, ['grade', 'sandbox/assignments/clinging-onto-memory/starter.js'], { cwd: ROOT }).catch(
+    (failed: { stdout: string; code: number }) => failed,
+  );
+  assert.equal((run as { code?: number }).code, 1, 'the starter fails');
+  assert.equal(steady(shown), steady(run.stdout), 'README.md is out of date: paste the output of ./bin/memgrade grade sandbox/assignments/clinging-onto-memory/starter.js');
+});
