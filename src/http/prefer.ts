@@ -3,6 +3,7 @@
 
 /** The wait=N preference of a Prefer header (RFC 7240), if any. */
 export function preferredWait(prefer: string | undefined): number | null {
-  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
+  // A number too long to be one is no preference, not its first digits.
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?(?=$|[,;\s])/i.exec(prefer ?? '');
   return match ? Number(match[1]) : null;
 }

@@ -45,13 +45,13 @@ const SCOPE_KINDS: Record<string, HolderKind | undefined> = {
 // `a =>`, `async (a) =>`, `name(a) {` for methods.
 const PARAMS = /^\s*(?:async\s+)?(?:function\s*\*?\s*[\w$]*\s*|[\w$]+\s*)?\(([^)]*)\)|^\s*(?:async\s+)?([\w$]+)\s*=>/;
 
-function parameterNames(sourceFromFunctionStart: string): string[] {
+export function parameterNames(sourceFromFunctionStart: string): string[] {
   const match = PARAMS.exec(sourceFromFunctionStart);
   if (!match) return [];
   const list = match[1] ?? match[2] ?? '';
   return list
     .split(',')
-    .map((p) => p.replace(/=.*$/s, '').replace(/^\.\.\./, '').trim())
+    .map((p) => p.replace(/=.*$/s, '').trim().replace(/^\.\.\./, ''))
     .filter((p) => /^[\w$]+$/.test(p));
 }
 
@@ -70,7 +70,7 @@ function offsetOf(source: string, line: number, column: number): number {
 const FIND_IN_SCOPE = 'function (scope) { return this(scope); }';
 
 /** [variable, path, allocation id] of each line the finder returned; malformed lines are left out. */
-function parseFound(text: string): [string, string, number][] {
+export function parseFound(text: string): [string, string, number][] {
   const out: [string, string, number][] = [];
   for (const line of text.split('\n')) {
     const parts = line.split('\t');
