@@ -31,6 +31,8 @@ type Helpers = Record<string, unknown>;
  */
 export function loadBare(helpersSource: string, code: string, globals: string[], steps: string[], check: string, entry = 'process_data'): BarePipeline {
   const exported = [...globals, check];
+  // The point of the bare run: the same source, compiled by plain Node, outside any sandbox.
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
   const helpers = new Function(`'use strict';\n${helpersSource}\nreturn { ${exported.join(', ')} };`)() as Helpers;
   const times = new Map<string, number>();
   const scope = globals.map((name) => {
@@ -46,6 +48,7 @@ export function loadBare(helpersSource: string, code: string, globals: string[],
       }
     };
   });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
   const process = new Function(...globals, `${code}\n;return ${entry};`)(...scope) as () => unknown;
   const checker = helpers[check] as (value: unknown) => { correct: boolean };
   return {

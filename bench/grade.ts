@@ -266,7 +266,8 @@ async function main(): Promise<void> {
   if (python === null) say(`  Python: skipped, ${PYTHON} with NumPy was not found (pip install numpy, or apt-get install python3-numpy).`);
   else {
     const p = py[0];
-    say(`  Python check: peak ${bytes(p.peak_bytes)} bytes under tracemalloc, result ${p.correct ? 'correct' : 'WRONG'}, check ${ms(median(py.map((x) => x.check_ms)))} ms.`);
+    const check = ms(median(py.map((x) => x.check_ms)));
+    say(`  Python check: peak ${bytes(p.peak_bytes)} bytes under tracemalloc, result ${p.correct ? 'correct' : 'WRONG'}, check ${check} ms.`);
   }
   say();
 

@@ -26,7 +26,7 @@ const DONE = 'scenario done';
 const require = createRequire(import.meta.url);
 
 async function inspected() {
-  const ivm: typeof ivmModule = require('isolated-vm');
+  const ivm = require('isolated-vm') as typeof ivmModule;
   const isolate = new ivm.Isolate({ memoryLimit: 64, inspector: true });
   const context = await isolate.createContext({ inspector: true });
   const session = isolate.createInspectorSession();
@@ -129,6 +129,7 @@ if (only !== undefined) {
     }
     rows.push([name, [...endings].map(([ending, n]) => `${n} ${ending}`).join(', ')]);
   }
-  process.stdout.write(`isolated-vm ${(require('isolated-vm/package.json') as { version: string }).version}, Node ${process.versions.node}, ${RUNS} runs per case\n`);
+  const isolatedVm = (require('isolated-vm/package.json') as { version: string }).version;
+  process.stdout.write(`isolated-vm ${isolatedVm}, Node ${process.versions.node}, ${RUNS} runs per case\n`);
   process.stdout.write(`${table(['case', 'runs'], rows, ['l', 'l'])}\n`);
 }

@@ -58,10 +58,16 @@ interface Measured {
   p95: number;
 }
 
-const solutionsOf = (dir: string, manifest: { solutions: Record<string, { file: string; expect: string }> }) =>
+interface Solution {
+  name: string;
+  expect: string;
+  code: string;
+}
+
+const solutionsOf = (dir: string, manifest: { solutions: Record<string, { file: string; expect: string }> }): Solution[] =>
   Object.entries(manifest.solutions).map(([name, s]) => ({ name, expect: s.expect, code: readFileSync(join(dir, s.file), 'utf8') }));
 
-async function submitAndWait(base: string, assignment: string, solution: { name: string; expect: string; code: string }, i: number, deadline: number): Promise<Outcome> {
+async function submitAndWait(base: string, assignment: string, solution: Solution, i: number, deadline: number): Promise<Outcome> {
   const started = performance.now();
   const res = await fetch(`${base}/v1/submissions`, {
     method: 'POST',
@@ -93,7 +99,7 @@ function startWorker(env: Record<string, string>): Worker {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`a worker exited (${code}) before it was ready`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);
       if (line.includes('"msg":"grading ready"')) resolve();
     });
@@ -135,7 +141,9 @@ async function measure(setup: string): Promise<Measured & { failoverMs: number[]
 
   const deadline = Date.now() + budgetS * 1000;
   const startedAt = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: count }, (_, i) => submitAndWait(base, assignment.manifest.id, solutions[i % solutions.length], i, deadline)));
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, (_, i) => submitAndWait(base, assignment.manifest.id, solutions[i % solutions.length], i, deadline)),
+  );
   const elapsedS = (performance.now() - startedAt) / 1000;
 
   const failoverMs: number[] = [];
@@ -225,7 +233,10 @@ process.stdout.write(
     ),
     ...results
       .filter((r) => r.failoverMs.length > 0)
-      .map((r) => `${r.setup}: a killed worker's job finished elsewhere after ${r.failoverMs.map((m) => (m / 1000).toFixed(1)).join(', ')} s (kill to stored result)`),
+      .map((r) => {
+        const seconds = r.failoverMs.map((m) => (m / 1000).toFixed(1)).join(', ');
+        return `${r.setup}: a killed worker's job finished elsewhere after ${seconds} s (kill to stored result)`;
+      }),
     '',
   ].join('\n'),
 );

@@ -46,11 +46,16 @@ export const Env = Type.Object({
     default: 'nobody',
     description: 'the user sandbox processes run as when the service runs as root',
   }),
-  MEMGRADE_ASSIGNMENTS_DIRS: Type.String({ default: '', description: 'extra assignment folders, separated by `:`, after the built-in `sandbox/assignments` (as for the CLI)' }),
+  MEMGRADE_ASSIGNMENTS_DIRS: Type.String({
+    default: '',
+    description: 'extra assignment folders, separated by `:`, after the built-in `sandbox/assignments` (as for the CLI)',
+  }),
   MEMGRADE_POOL_SIZE: Type.String({
     default: 'auto',
     pattern: '^(auto|\\d+)$',
-    description: 'sandbox processes grading in this process; `auto` sizes the pool from the CPUs and the memory budget; `0`: none, an API process alone (needs `MEMGRADE_DATABASE_URL`)',
+    description:
+      'sandbox processes grading in this process; `auto` sizes the pool from the CPUs and the memory budget; ' +
+      '`0`: none, an API process alone (needs `MEMGRADE_DATABASE_URL`)',
   }),
   MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; `0` is half of the RAM (of the container\'s limit, in one)', 0),
   MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a sandbox process is replaced'),

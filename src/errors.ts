@@ -8,7 +8,11 @@
 
 /** status, and when it is answered (docs/service.md shows this table). */
 export const API_ERRORS = {
-  invalid_request: [400, 'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), a bad query parameter or cursor, a request that is not valid HTTP'],
+  invalid_request: [
+    400,
+    'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), ' +
+      'a bad query parameter or cursor, a request that is not valid HTTP',
+  ],
   invalid_json: [400, 'the body is not JSON, or is empty'],
   unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
   forbidden: [403, 'an instructor route called with a student token'],
@@ -19,7 +23,11 @@ export const API_ERRORS = {
   payload_too_large: [413, 'the code is longer than the assignment\'s `max_code_bytes`, or the body is larger than the server takes'],
   uri_too_long: [414, 'a path parameter longer than 100 characters'],
   unsupported_media_type: [415, 'the body is not `application/json`'],
-  too_many_requests: [429, 'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, or this address failed to authenticate too often; `Retry-After` says when to come back'],
+  too_many_requests: [
+    429,
+    'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, ' +
+      'or this address failed to authenticate too often; `Retry-After` says when to come back',
+  ],
   headers_too_large: [431, 'request headers larger than 16 KB'],
   internal: [500, 'the server failed to answer (logged with the request id)'],
   unavailable: [503, 'the queue is full for everyone, or the service is shutting down; `Retry-After`'],

@@ -68,8 +68,11 @@ const DOCS_CSP =
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const largestCode = Math.max(0, ...[...deps.assignments.values()].map((a) => a.manifest.limits.max_code_bytes));
+  // Given to fastify as its own logger type, so that the app is a plain FastifyInstance, not one
+  // typed with pino's Logger (which the routes' FastifyInstance parameters would not accept).
+  const logger: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: largestCode * BODY_OVERHEAD_FACTOR + BODY_OVERHEAD_BYTES,
     // A caller's X-Request-Id is kept when it is sane, so its logs and ours can be joined.
     genReqId: (req) => {
@@ -82,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
     http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     // Refusals made before a route runs keep the API's shape too: a bad URL, an overlong path.
-    frameworkErrors: (error, _request, reply) => problemReply(reply, error),
+    frameworkErrors: (error, _request, reply) => void problemReply(reply, error),
     clientErrorHandler: clientError,
     // While closing, requests on open connections are still served: reads work, and the queue
     // refuses new submissions with its own 503 and Retry-After.
@@ -131,7 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       },
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 

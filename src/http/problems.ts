@@ -111,7 +111,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return reply.code(err.statusCode).headers(err.headers).send(body(err.error, err.message, err.details));
     }
     if (err.validation) {
-      const details = validationDetails(err.validation as AjvIssue[], err.validationContext ?? 'body');
+      const details = validationDetails(err.validation, err.validationContext ?? 'body');
       const message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`;
       return reply.code(statusOf('invalid_request')).send(body('invalid_request', message, details));
     }

@@ -149,7 +149,8 @@ export const SubmissionQuery = Type.Object(
         RESULT_FORMATS.map((f) => Type.Literal(f)),
         {
           description:
-            "the result alone, in a platform's format: gradescope or prairielearn (their results.json), junit (XML), text, html; also chosen by Accept (application/xml: junit, text/plain: text, text/html: html)",
+            "the result alone, in a platform's format: gradescope or prairielearn (their results.json), junit (XML), text, html; " +
+            'also chosen by Accept (application/xml: junit, text/plain: text, text/html: html)',
         },
       ),
     ),

@@ -184,7 +184,9 @@ export class LocalQueue implements GradingQueue {
     try {
       const outcome = await gradeStored(this.grader, entry.id, entry, () => this.abandoned.has(entry.id));
       if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
-      if (outcome.kind === 'foreign') this.log.warn({ submission_id: entry.id, assignment: outcome.assignment }, 'queued for an unknown assignment; left queued');
+      if (outcome.kind === 'foreign') {
+        this.log.warn({ submission_id: entry.id, assignment: outcome.assignment }, 'queued for an unknown assignment; left queued');
+      }
     } catch (error) {
       this.log.error({ err: error, submission_id: entry.id }, 'could not store the result; the submission stays running until the next start');
     }

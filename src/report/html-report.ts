@@ -18,6 +18,17 @@ const esc = (value: unknown): string =>
 /** Escapes, then shows `name` spans as code. */
 const withCode = (text: string): string => esc(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 
+/** A small square of a step's colour, before its name. */
+const swatch = (colour: string | undefined): string => `<span class="swatch" style="background:${colour}"></span>`;
+
+/** A chart as wide as the page; `label` is what a screen reader announces. */
+const svg = (id: string, label: string, height: number, content: string): string =>
+  `<svg id="${id}" role="img" aria-label="${label}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">${content}</svg>`;
+
+/** A table under a header row of `columns` (markup, not escaped). */
+const table = (id: string, columns: string[], rows: string[]): string =>
+  `<table id="${id}"><thead><tr>${columns.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+
 function headline(result: GradeResult): string {
   const peak = result.peak_bytes === null ? null : mib(result.peak_bytes);
   const limit = mib(result.limit_bytes);
@@ -75,16 +86,27 @@ function timelineSvg(result: GradeResult, colours: Map<string, string>): string 
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const bytes = top * f;
-    return `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(bytes)}" y2="${y(bytes)}" class="grid"/><text x="${m.left - 6}" y="${y(bytes) + 4}" text-anchor="end">${mib(bytes)}</text>`;
+    return (
+      `<line x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(bytes)}" y2="${y(bytes)}" class="grid"/>` +
+      `<text x="${m.left - 6}" y="${y(bytes) + 4}" text-anchor="end">${mib(bytes)}</text>`
+    );
   });
-  const limit = `<line class="limit" x1="${m.left}" x2="${WIDTH - m.right}" y1="${y(result.limit_bytes)}" y2="${y(result.limit_bytes)}"/><text class="limit-label" x="${WIDTH - m.right}" y="${y(result.limit_bytes) - 6}" text-anchor="end">limit ${mib(result.limit_bytes)}</text>`;
+  const limitY = y(result.limit_bytes);
+  const limit =
+    `<line class="limit" x1="${m.left}" x2="${WIDTH - m.right}" y1="${limitY}" y2="${limitY}"/>` +
+    `<text class="limit-label" x="${WIDTH - m.right}" y="${limitY - 6}" text-anchor="end">limit ${mib(result.limit_bytes)}</text>`;
   const peakIndex = drawn.findIndex((s) => s.live_bytes === result.peak_bytes);
-  const peak =
-    peakIndex < 0 || result.peak_bytes === null
-      ? ''
-      : `<g class="peak"><circle cx="${x(peakIndex) + barWidth / 2}" cy="${y(result.peak_bytes)}" r="5"/><text x="${x(peakIndex) + barWidth / 2}" y="${y(result.peak_bytes) - 10}" text-anchor="middle">peak ${mib(result.peak_bytes)}${result.peak_step ? ` in ${esc(result.peak_step)}` : ''}</text></g>`;
+  let peak = '';
+  if (peakIndex >= 0 && result.peak_bytes !== null) {
+    const cx = x(peakIndex) + barWidth / 2;
+    const cy = y(result.peak_bytes);
+    const where = result.peak_step ? ` in ${esc(result.peak_step)}` : '';
+    peak =
+      `<g class="peak"><circle cx="${cx}" cy="${cy}" r="5"/>` +
+      `<text x="${cx}" y="${cy - 10}" text-anchor="middle">peak ${mib(result.peak_bytes)}${where}</text></g>`;
+  }
   const axis = `<text x="${(WIDTH + m.left) / 2}" y="${height - 8}" text-anchor="middle">exact samples, in order (each one right after a full GC)</text>`;
-  return `<svg id="timeline" role="img" aria-label="live memory at each sample" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">${ticks.join('')}${parts.join('')}${limit}${peak}${axis}</svg>`;
+  return svg('timeline', 'live memory at each sample', height, `${ticks.join('')}${parts.join('')}${limit}${peak}${axis}`);
 }
 
 /** The allocations alive at the peak as an icicle: everything, then by step, then by site. */
@@ -97,7 +119,8 @@ function icicleSvg(result: GradeResult, colours: Map<string, string>): string {
   const cell = (cls: string, x0: number, row: number, bytes: number, fill: string, label: string) => {
     const w = scale(bytes);
     const text = w > 80 ? `<text x="${(x0 + 6).toFixed(1)}" y="${row * rowHeight + 21}">${esc(label)}</text>` : '';
-    return `<g class="${cls}"><rect x="${x0.toFixed(1)}" y="${row * rowHeight}" width="${Math.max(0, w - 1).toFixed(1)}" height="${rowHeight - 2}" fill="${fill}"><title>${esc(label)}</title></rect>${text}</g>`;
+    const box = `x="${x0.toFixed(1)}" y="${row * rowHeight}" width="${Math.max(0, w - 1).toFixed(1)}" height="${rowHeight - 2}"`;
+    return `<g class="${cls}"><rect ${box} fill="${fill}"><title>${esc(label)}</title></rect>${text}</g>`;
   };
   const parts = [cell('total', 0, 0, total, '#555', `alive at the peak: ${mib(total)}`)];
   const byStep = new Map<string, typeof live>();
@@ -118,7 +141,7 @@ function icicleSvg(result: GradeResult, colours: Map<string, string>): string {
   if (result.untracked_at_peak_bytes > 0) {
     parts.push(cell('step', stepX, 1, result.untracked_at_peak_bytes, OTHER_COLOUR, `small allocations: ${mib(result.untracked_at_peak_bytes)}`));
   }
-  return `<svg id="icicle" role="img" aria-label="allocations alive at the peak by step and site" viewBox="0 0 ${WIDTH} ${rowHeight * 3}" width="${WIDTH}" height="${rowHeight * 3}">${parts.join('')}</svg>`;
+  return svg('icicle', 'allocations alive at the peak by step and site', rowHeight * 3, parts.join(''));
 }
 
 function holdersTable(result: GradeResult, colours: Map<string, string>): string {
@@ -130,26 +153,29 @@ function holdersTable(result: GradeResult, colours: Map<string, string>): string
   };
   const rows = result.live_at_peak.map(
     (a) =>
-      `<tr><td><span class="swatch" style="background:${colours.get(a.step) ?? OTHER_COLOUR}"></span>#${a.id}</td>` +
+      `<tr><td>${swatch(colours.get(a.step) ?? OTHER_COLOUR)}#${a.id}</td>` +
       `<td class="num">${mib(a.bytes)}</td><td>${esc(a.step)}</td><td><code>${esc(a.site ?? '(small allocations)')}</code></td>` +
       `<td>${heldBy(a)}</td><td>${a.hint ? withCode(a.hint) : ''}</td></tr>`,
   );
   const explanation = result.explanation;
-  const note = explanation
-    ? `<p class="summary">${esc(explanation.summary)}</p>${explanation.status === 'missing' ? `<p class="missing">Who held what is missing: ${esc(explanation.reason)}.</p>` : ''}`
-    : '';
-  return `${note}<table id="holders"><thead><tr><th>allocation</th><th>size</th><th>step</th><th>allocated at</th><th>held by</th><th>hint</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const summary = explanation ? `<p class="summary">${esc(explanation.summary)}</p>` : '';
+  const missing = explanation?.status === 'missing' ? `<p class="missing">Who held what is missing: ${esc(explanation.reason)}.</p>` : '';
+  return summary + missing + table('holders', ['allocation', 'size', 'step', 'allocated at', 'held by', 'hint'], rows);
 }
 
 function stepsTable(result: GradeResult, colours: Map<string, string>): string {
   if (result.steps.length === 0) return '';
-  const rows = result.steps.map(
-    (s) =>
-      `<tr${s.name === result.peak_step ? ' class="at-peak"' : ''}><td><span class="swatch" style="background:${colours.get(s.name)}"></span>${esc(s.name)}${s.name === result.peak_step ? ' <strong>(peak)</strong>' : ''}</td><td class="num">${s.calls}</td><td class="num">${mib(s.allocated_bytes)}</td><td class="num">${mib(s.peak_live_bytes)}</td><td class="num">${mib(s.live_after_bytes)}</td><td class="num">${s.duration_ms} ms</td></tr>`,
-  );
-  return `<table id="steps"><thead><tr><th>step</th><th>calls</th><th>allocated</th><th>peak inside</th><th>live after</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const num = (value: string | number) => `<td class="num">${value}</td>`;
+  const rows = result.steps.map((s) => {
+    const atPeak = s.name === result.peak_step;
+    const name = `<td>${swatch(colours.get(s.name))}${esc(s.name)}${atPeak ? ' <strong>(peak)</strong>' : ''}</td>`;
+    const figures = [s.calls, mib(s.allocated_bytes), mib(s.peak_live_bytes), mib(s.live_after_bytes), `${s.duration_ms} ms`];
+    return `<tr${atPeak ? ' class="at-peak"' : ''}>${name}${figures.map(num).join('')}</tr>`;
+  });
+  return table('steps', ['step', 'calls', 'allocated', 'peak inside', 'live after', 'time'], rows);
 }
 
+// A `\` at the end of a line continues it: the page gets no newline there.
 const STYLE = `
 body { font: 15px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 12px; }
 header { border-radius: 8px; padding: 14px 18px; margin-bottom: 18px; }
@@ -160,7 +186,8 @@ svg text { font-size: 12px; fill: #333; } .grid { stroke: #e4e4e4; }
 .limit { stroke: #c0392b; stroke-width: 2; stroke-dasharray: 6 4; } .limit-label { fill: #c0392b; font-weight: 600; }
 .peak circle { fill: none; stroke: #000; stroke-width: 2; } .peak text { font-weight: 600; }
 #icicle text { fill: #fff; font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin-top: 6px; } th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; margin-top: 6px; } \
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; } tr.at-peak { background: #fff6e5; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 .summary { font-weight: 600; } .missing { color: #8a5300; } footer { color: #777; font-size: 13px; margin-top: 28px; }
@@ -169,15 +196,23 @@ td.num { text-align: right; white-space: nowrap; } tr.at-peak { background: #fff
 export function htmlReport(result: GradeResult, assignment: Assignment): string {
   const colours = stepColours(result);
   const legend = result.steps
-    .map((s) => `<span><span class="swatch" style="background:${colours.get(s.name)}"></span>${esc(s.name)}</span>`)
+    .map((s) => `<span>${swatch(colours.get(s.name))}${esc(s.name)}</span>`)
     .join(' ');
+  const { versions } = result;
   const body = [
     `<header class="${result.status}"><h1 id="verdict">${esc(headline(result))}</h1><p>${esc(result.message)}</p></header>`,
     result.error?.stack ? `<pre>${esc(result.error.stack)}</pre>` : '',
-    result.timeline.length > 0 ? `<h2>Live memory at each sample</h2><p class="legend">${legend} <span><span class="swatch" style="background:${OTHER_COLOUR}"></span>JS heap and small allocations</span></p>${timelineSvg(result, colours)}` : '',
-    result.live_at_peak.length > 0 ? `<h2>What was alive at the peak</h2>${icicleSvg(result, colours)}<h2>Who held it</h2>${holdersTable(result, colours)}` : '',
+    result.timeline.length > 0
+      ? '<h2>Live memory at each sample</h2>' +
+        `<p class="legend">${legend} <span>${swatch(OTHER_COLOUR)}JS heap and small allocations</span></p>` +
+        timelineSvg(result, colours)
+      : '',
+    result.live_at_peak.length > 0
+      ? `<h2>What was alive at the peak</h2>${icicleSvg(result, colours)}<h2>Who held it</h2>${holdersTable(result, colours)}`
+      : '',
     result.steps.length > 0 ? `<h2>Steps</h2>${stepsTable(result, colours)}` : '',
-    `<footer>${esc(assignment.manifest.title)} (${esc(result.assignment)}); graded in ${result.duration_ms} ms by memgrade ${esc(result.versions.memgrade)}, Node ${esc(result.versions.node)}, V8 ${esc(result.versions.v8)}, isolated-vm ${esc(result.versions.isolated_vm)}.</footer>`,
+    `<footer>${esc(assignment.manifest.title)} (${esc(result.assignment)}); graded in ${result.duration_ms} ms by memgrade ` +
+      `${esc(versions.memgrade)}, Node ${esc(versions.node)}, V8 ${esc(versions.v8)}, isolated-vm ${esc(versions.isolated_vm)}.</footer>`,
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -83,8 +83,10 @@ export function gradescopeReport(result: GradeResult, assignment: Assignment): s
  * `gradable: false`, which PrairieLearn shows as an error and never counts as a zero.
  */
 export function prairielearnReport(result: GradeResult, assignment: Assignment): string {
-  const cutOutput = (text: string) =>
-    text.length <= PRAIRIELEARN_MAX_OUTPUT ? text : `${text.slice(0, PRAIRIELEARN_MAX_OUTPUT)}\n[... ${text.length - PRAIRIELEARN_MAX_OUTPUT} more characters cut]`;
+  const cutOutput = (text: string) => {
+    if (text.length <= PRAIRIELEARN_MAX_OUTPUT) return text;
+    return `${text.slice(0, PRAIRIELEARN_MAX_OUTPUT)}\n[... ${text.length - PRAIRIELEARN_MAX_OUTPUT} more characters cut]`;
+  };
   if (notGradable(result)) {
     return `${JSON.stringify({ gradable: false, message: `memgrade could not grade this submission: ${result.message}`, output: '' }, null, 2)}\n`;
   }

@@ -35,10 +35,8 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
   if (result.peak_bytes !== null) {
     const unit = assignment.manifest.unit;
     const fit = Math.floor(result.limit_bytes / unit.bytes);
-    out.push(
-      '',
-      `Peak: ${mib(result.peak_bytes)} (${result.peak_bytes} bytes: ${result.peak_external_bytes} in ArrayBuffers, ${result.peak_heap_bytes} of JS heap); limit ${mib(result.limit_bytes)}, room for ${fit} x ${unit.name}.`,
-    );
+    const split = `${result.peak_external_bytes} in ArrayBuffers, ${result.peak_heap_bytes} of JS heap`;
+    out.push('', `Peak: ${mib(result.peak_bytes)} (${result.peak_bytes} bytes: ${split}); limit ${mib(result.limit_bytes)}, room for ${fit} x ${unit.name}.`);
   }
   if (result.live_at_peak.length > 0) {
     out.push('', `Allocations alive at the peak${result.peak_step ? ` (in ${result.peak_step})` : ''}, largest first:`);
@@ -63,6 +61,8 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
     const names = result.steps.map((s) => s.name);
     out.push(...table(rows).map((line, i) => `  ${line}${i > 0 && names[i - 1] === result.peak_step ? '  <- peak' : ''}`));
   }
-  out.push('', `Graded in ${result.duration_ms} ms with memgrade ${result.versions.memgrade}, Node ${result.versions.node}, V8 ${result.versions.v8}, isolated-vm ${result.versions.isolated_vm}.`);
+  const { versions } = result;
+  const tools = `memgrade ${versions.memgrade}, Node ${versions.node}, V8 ${versions.v8}, isolated-vm ${versions.isolated_vm}`;
+  out.push('', `Graded in ${result.duration_ms} ms with ${tools}.`);
   return `${out.join('\n')}\n`;
 }

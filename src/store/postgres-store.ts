@@ -41,7 +41,7 @@ import {
 
 /** pg-boss's IDatabase shape, so that pg-boss `send(name, data, { db })` joins our transaction. */
 export interface SqlExecutor {
-  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 export type Admitted = { accepted: true; submission: StoredSubmission } | { accepted: false; why: 'full' | 'client_share'; ahead: number };
@@ -518,7 +518,12 @@ export class PostgresStore implements SubmissionStore {
     let reconnecting: Promise<void> | null = null;
 
     const connect = async (): Promise<Client> => {
-      const next = new Client({ connectionString: this.url, application_name: 'memgrade listen', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+      const next = new Client({
+        connectionString: this.url,
+        application_name: 'memgrade listen',
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        keepAlive: true,
+      });
       // A broken connection reports an error, then 'end', which reconnects. Unhandled, the error
       // would end the process.
       next.on('error', () => {});

@@ -160,7 +160,7 @@ export class WebhookDeliverer {
     const url = new URL(delivery.url);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(url, { method: 'POST', headers, lookup: guardedLookup(this.allowInternal) as never, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+      const req = send(url, { method: 'POST', headers, lookup: guardedLookup(this.allowInternal), timeout: ANSWER_TIMEOUT_MS }, (res) => {
         res.resume();
         const retryAfter = Number(res.headers['retry-after']);
         resolve({ status: res.statusCode ?? 0, retryAfterS: Number.isFinite(retryAfter) ? retryAfter : null });

@@ -52,7 +52,10 @@ export async function refusedTarget(url: string, allowInternal: boolean): Promis
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : (await new Promise<LookupAddress[]>((resolve, reject) => dnsLookup(host, { all: true }, (e, a) => (e ? reject(e) : resolve(a))))).map((a) => a.address);
+    const resolved = isIP(host)
+      ? [{ address: host, family: isIP(host) }]
+      : await new Promise<LookupAddress[]>((resolve, reject) => dnsLookup(host, { all: true }, (e, a) => (e ? reject(e) : resolve(a))));
+    addresses = resolved.map((a) => a.address);
   } catch {
     return `names a host that does not resolve (${host})`;
   }
@@ -61,8 +64,9 @@ export async function refusedTarget(url: string, allowInternal: boolean): Promis
 
 /** A DNS lookup for http.request that refuses internal addresses, so the connection cannot reach one. */
 export function guardedLookup(allowInternal: boolean) {
-  return (hostname: string, options: LookupAllOptions | object, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
-    dnsLookup(hostname, { ...(options as object), all: true }, (error, addresses) => {
+  type Callback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
+  return (hostname: string, options: LookupAllOptions | object, callback: Callback) => {
+    dnsLookup(hostname, { ...(options), all: true }, (error, addresses) => {
       if (error) return callback(error, []);
       const usable = allowInternal ? addresses : addresses.filter((a) => !isInternal(a.address));
       if (usable.length === 0) return callback(new Error(`${hostname} resolves to an internal address only`), []);

@@ -54,7 +54,7 @@ before(async () => {
   await receiver.start();
   t = await startTestService({ MEMGRADE_TOKENS: INSTRUCTOR, MEMGRADE_WEBHOOK_SECRET: SECRET, MEMGRADE_WEBHOOK_ALLOW_PRIVATE: 'true' });
   student = newToken();
-  t.service.store.addToken({ name: 'ada', role: 'student', digest: tokenDigest(student) });
+  await t.service.store.addToken({ name: 'ada', role: 'student', digest: tokenDigest(student) });
 });
 after(async () => {
   await t.close();
@@ -142,7 +142,8 @@ describe('webhooks', () => {
       { id: event.data.id, student: event.data.student, status: event.data.status, score: event.data.score },
       { id: accepted.id, student: 'cy', status: 'passed', score: 2 },
     );
-    assert.throws(() => new Webhook(`whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}`).verify(second.body, second.headers as Record<string, string>));
+    const otherSecret = `whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}`;
+    assert.throws(() => new Webhook(otherSecret).verify(second.body, second.headers as Record<string, string>));
   });
 
   test('410 ends the tries', async () => {
@@ -166,7 +167,8 @@ describe('webhooks across a restart', () => {
     const first = await startTestService(env, dir);
     // Nobody listens yet: the first try fails.
     const url = `http://127.0.0.1:${port}/hooks`;
-    const done = (await first.http.post('/v1/submissions').set(as(INSTRUCTOR)).send({ assignment: TINY, code: PASSING, callback_url: url, wait: 30 }).expect(201)).body;
+    const submission = { assignment: TINY, code: PASSING, callback_url: url, wait: 30 };
+    const done = (await first.http.post('/v1/submissions').set(as(INSTRUCTOR)).send(submission).expect(201)).body;
     await until('the first try', () => (first.logs.some((l) => l.includes('webhook not delivered')) ? true : undefined));
     await first.close({ keepData: true });
     await late.start(port);

@@ -41,10 +41,10 @@ describe('memgrade grade', () => {
     assert.equal(r.code, 0, r.stderr);
     const result: unknown = JSON.parse(r.stdout);
     assert.ok(Value.Check(GradeResult, result), JSON.stringify([...Value.Errors(GradeResult, result)].slice(0, 3)));
-    assert.equal((result as GradeResult).status, 'passed');
+    assert.equal((result).status, 'passed');
     // The checkout's own Node 24 and isolated-vm 7, whatever node the shell would find.
-    assert.match((result as GradeResult).versions.node, /^24\./);
-    assert.match((result as GradeResult).versions.isolated_vm, /^7\./);
+    assert.match((result).versions.node, /^24\./);
+    assert.match((result).versions.isolated_vm, /^7\./);
   });
 
   test('exit 1 and a pytest-memray style report when it fails', async () => {
@@ -64,7 +64,8 @@ describe('memgrade grade', () => {
   });
 
   test('a submission that aborts V8 still gets a JSON answer', async () => {
-    const r = await memgrade(['grade', file('abort.js', 'function process_data() { return Array(4e8).fill(0); }'), '--assignment', 'tiny-sum', '--format', 'json']);
+    const abort = file('abort.js', 'function process_data() { return Array(4e8).fill(0); }');
+    const r = await memgrade(['grade', abort, '--assignment', 'tiny-sum', '--format', 'json']);
     assert.equal(r.code, 2);
     assert.equal(JSON.parse(r.stdout).reason, 'memory_cap');
   });
@@ -74,7 +75,7 @@ describe('memgrade grade', () => {
       env: { ...process.env, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR },
     });
     let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d));
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stdin?.end('function process_data() {}');
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 1);

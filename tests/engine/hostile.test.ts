@@ -30,7 +30,12 @@ describe('what a submission may look like', () => {
   });
 
   test('an ES module exporting process_data, with top-level helpers and state', async () => {
-    const r = await grade('let calls = 0;\nconst twice = (d) => double_it(d);\nexport function process_data() { calls++; let d = load(SIZE); d = twice(d); return twice(d); }');
+    const code = [
+      'let calls = 0;',
+      'const twice = (d) => double_it(d);',
+      'export function process_data() { calls++; let d = load(SIZE); d = twice(d); return twice(d); }',
+    ].join('\n');
+    const r = await grade(code);
     assert.equal(r.status, 'passed', r.message);
   });
 });
@@ -68,9 +73,9 @@ describe('bad submissions', () => {
     assert.equal(r.reason, 'runtime_error');
     assert.equal(r.error?.message, 'boom');
     assert.deepEqual([r.error?.line, r.error?.column], [2, 27]);
-    const frames = r.error!.stack!.split('\n').slice(1);
+    const frames = r.error.stack!.split('\n').slice(1);
     assert.equal(frames.length, 2);
-    assert.ok(frames.every((f) => f.includes('submission.js:')), r.error!.stack!);
+    assert.ok(frames.every((f) => f.includes('submission.js:')), r.error.stack!);
   });
 
   test('throwing a non-Error value', async () => {
@@ -164,7 +169,8 @@ describe('the host is out of reach', () => {
         if (globalThis[name] !== undefined) found.push(name);
       }
       if (this !== undefined && this !== globalThis) found.push('this');
-      if (typeof this.constructor.constructor('return typeof process')() !== 'string' || this.constructor.constructor('return typeof process')() !== 'undefined') found.push('Function(process)');
+      const typeofProcess = this.constructor.constructor('return typeof process');
+      if (typeof typeofProcess() !== 'string' || typeofProcess() !== 'undefined') found.push('Function(process)');
       try { await import('fs'); found.push('import()'); } catch {}
       if (found.length > 0) throw new Error('reached: ' + found.join(', '));
       let d = load(SIZE); d = double_it(d); return double_it(d);

@@ -38,7 +38,9 @@ const CASES: [string, number][] = [
 describe('a transient on the JS heap counts toward the peak', () => {
   for (const [shape, mb] of CASES) {
     test(`${shape}, ${mb} MB`, async () => {
-      const code = `function transient() { ${SHAPES[shape](mb)} }\nfunction process_data() { transient(); let d = load(SIZE); d = double_it(d); return double_it(d); }`;
+      const code =
+        `function transient() { ${SHAPES[shape](mb)} }\n` +
+        'function process_data() { transient(); let d = load(SIZE); d = double_it(d); return double_it(d); }';
       const r = await grade(roomy, code, sandbox);
       assert.equal(r.reason, 'memory_limit', r.message);
       assert.ok(r.peak_heap_bytes! >= 0.9 * mb * MB, `peak heap ${r.peak_heap_bytes}`);

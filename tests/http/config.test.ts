@@ -66,7 +66,11 @@ test('grading nothing needs a shared database: MEMGRADE_POOL_SIZE=0 on SQLite, a
   });
   assert.equal(api.status, 1);
   assert.match(api.stderr, /MEMGRADE_POOL_SIZE=0 grades nothing in this process, and without MEMGRADE_DATABASE_URL/);
-  const worker = spawnSync(process.execPath, ['--no-node-snapshot', 'src/cli/main.ts', 'worker'], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  const worker = spawnSync(process.execPath, ['--no-node-snapshot', 'src/cli/main.ts', 'worker'], {
+    cwd: root,
+    env: { PATH: process.env.PATH },
+    encoding: 'utf8',
+  });
   assert.equal(worker.status, 2);
   assert.match(worker.stderr, /a worker takes its jobs from PostgreSQL: set MEMGRADE_DATABASE_URL/);
 });

@@ -24,7 +24,16 @@ export const PASSING = fixture('solutions/fixed.js');
  * it runs.
  */
 export const slowPassing = (ms: number) =>
-  `function process_data() {\n  let x = 0;\n  for (let i = 0; i < ${ms} * 1e5; i++) x = (x + i) | 0;\n  let data = load(SIZE + (x & 0));\n  data = double_it(data);\n  return double_it(data);\n}\n`;
+  [
+    'function process_data() {',
+    '  let x = 0;',
+    `  for (let i = 0; i < ${ms} * 1e5; i++) x = (x + i) | 0;`,
+    '  let data = load(SIZE + (x & 0));',
+    '  data = double_it(data);',
+    '  return double_it(data);',
+    '}',
+    '',
+  ].join('\n');
 
 export interface TestService {
   service: Service;

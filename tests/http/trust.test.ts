@@ -25,7 +25,7 @@ let t: TestService;
 const students = { ada: newToken(), bob: newToken() };
 before(async () => {
   t = await startTestService({ MEMGRADE_TOKENS: INSTRUCTOR, MEMGRADE_AUTH_FAILURES: '5' });
-  for (const [name, token] of Object.entries(students)) t.service.store.addToken({ name, role: 'student', digest: tokenDigest(token) });
+  for (const [name, token] of Object.entries(students)) await t.service.store.addToken({ name, role: 'student', digest: tokenDigest(token) });
 });
 after(() => t.close());
 
@@ -70,7 +70,7 @@ describe('roles', () => {
 
   test('a token revoked in the store stops working at the next request', async () => {
     const token = newToken();
-    t.service.store.addToken({ name: 'carol', role: 'student', digest: tokenDigest(token) });
+    await t.service.store.addToken({ name: 'carol', role: 'student', digest: tokenDigest(token) });
     await t.http.get('/v1/assignments').set(as(token)).expect(200);
     assert.ok(t.service.store.revokeToken('carol'));
     await t.http.get('/v1/assignments').set(as(token)).expect(401);
@@ -145,7 +145,7 @@ describe('requests the parser refuses keep the API\'s shape', () => {
         }
       });
       let text = '';
-      socket.on('data', (d) => (text += d));
+      socket.on('data', (d: Buffer) => (text += d.toString()));
       socket.on('close', () => resolve({ text, ms: Date.now() - started }));
       socket.on('error', () => undefined);
     });
@@ -157,7 +157,15 @@ describe('requests the parser refuses keep the API\'s shape', () => {
   });
 
   test('a body sent a byte at a time is ended within seconds with a 408', async () => {
-    const head = `POST /v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nAuthorization: Bearer ${INSTRUCTOR}\r\n\r\n{`;
+    const head = [
+      'POST /v1/submissions HTTP/1.1',
+      'Host: x',
+      'Content-Type: application/json',
+      'Content-Length: 100000',
+      `Authorization: Bearer ${INSTRUCTOR}`,
+      '',
+      '{',
+    ].join('\r\n');
     const { text, ms } = await raw(head, ' ');
     assert.match(text, /^HTTP\/1\.1 408 /);
     assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error, 'request_timeout');
@@ -197,8 +205,8 @@ describe('never open by accident', () => {
       await service.close();
       assert.ok(open.lines.some((l) => JSON.parse(l).level === 40 && /MEMGRADE_ALLOW_OPEN/.test(l)));
       const store = new SqliteStore(dir);
-      store.addToken({ name: 'teacher', role: 'instructor', digest: tokenDigest(newToken()) });
-      store.close();
+      await store.addToken({ name: 'teacher', role: 'instructor', digest: tokenDigest(newToken()) });
+      await store.close();
       const withToken = await startService(loadConfig(base), logsOf().logger);
       await withToken.close();
     } finally {

@@ -45,9 +45,10 @@ after(async () => {
 });
 
 const INFINITE = 'function process_data() { for (;;) {} }\n';
+/** Whether a worker's log line says that it started grading this submission. */
+const startOf = (id: string) => (line: string) => line.includes(`"submission_id":"${id}"`) && line.includes('"msg":"grading started"');
 /** Log lines of every worker that started grading this submission. */
-const startsOf = (id: string) =>
-  workers.flatMap((w) => w.logs.filter((l) => l.includes(`"submission_id":"${id}"`) && l.includes('"msg":"grading started"')));
+const startsOf = (id: string) => workers.flatMap((w) => w.logs.filter(startOf(id)));
 
 test('an API process that grades nothing answers Prefer: wait with the result a worker stored', async () => {
   const res = await apis[0].http.post('/v1/submissions').set('prefer', 'wait=60').send({ assignment: TINY, code: PASSING }).expect(201);
@@ -77,7 +78,7 @@ test('a worker killed mid-grading: its job is finished by another worker, every 
   for (let i = 2; i < 8; i++) await send(i, i % 2 ? STARTER : slowPassing(300), i % 2 ? 'failed' : 'passed');
 
   // Whichever worker took the slow one is killed while it grades it.
-  const victim = await until('the slow submission to be graded', () => workers.find((w) => w.logs.some((l) => l.includes(`"submission_id":"${slow}"`) && l.includes('"msg":"grading started"'))), 60_000);
+  const victim = await until('the slow submission to be graded', () => workers.find((w) => w.logs.some(startOf(slow))), 60_000);
   victim.child.kill('SIGKILL');
   await victim.exited;
 

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GradeResult } from '../../src/grading/result.ts';
-import { InvalidCursorError, TokenNameTakenError, type NewDelivery, type NewSubmission, type StoredSubmission, type SubmissionStore } from '../../src/store/store.ts';
+import {
+  InvalidCursorError,
+  TokenNameTakenError,
+  type NewDelivery,
+  type NewSubmission,
+  type StoredSubmission,
+  type SubmissionStore,
+} from '../../src/store/store.ts';
 
 export interface OpenedStore {
   store: SubmissionStore;

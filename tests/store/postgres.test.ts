@@ -15,7 +15,10 @@ storeContract('PostgresStore', async () => {
   return { store: await PostgresStore.open(database.url), remove: () => database.drop() };
 });
 
-async function sql(url: string, text: string, values: unknown[] = []): Promise<any[]> {
+/** The store's listening connections to the test database, by their application name. */
+const LISTENERS = `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen' AND datname = current_database()`;
+
+async function sql(url: string, text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -211,7 +214,7 @@ describe('PostgresStore: what only the shared store does', () => {
     await a.finish(third.id, gradeResult());
     await sleep(200);
     assert.deepEqual(heard, [first.id, second.id], 'nothing heard once stopped');
-    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen' AND datname = current_database()`), []);
+    assert.deepEqual(await sql(database.url, LISTENERS), []);
   });
 
   test('close stops the listeners still running', async () => {
@@ -220,7 +223,7 @@ describe('PostgresStore: what only the shared store does', () => {
       () => {},
     );
     await a.close();
-    assert.deepEqual(await sql(database.url, `SELECT pid FROM pg_stat_activity WHERE application_name = 'memgrade listen' AND datname = current_database()`), []);
+    assert.deepEqual(await sql(database.url, LISTENERS), []);
   });
 });
 

@@ -138,7 +138,7 @@ async function startCluster(): Promise<string> {
     } catch (error) {
       if (attempt >= START_TRIES) {
         const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
-        throw new Error(`could not start a test PostgreSQL cluster: ${(error as Error).message}\n${log}`);
+        throw new Error(`could not start a test PostgreSQL cluster: ${(error as Error).message}\n${log}`, { cause: error });
       }
     }
   }

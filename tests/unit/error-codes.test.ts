@@ -2,11 +2,27 @@
 // callers (the CLI, the routes, a supervisor reading logs) tell them apart without their message.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AssignmentError, ConfigError, ERROR_CODES, InvalidCursorError, MemgradeError, PoolClosedError, TokenNameTakenError, UsageError } from '../../src/errors.ts';
+import {
+  AssignmentError,
+  ConfigError,
+  ERROR_CODES,
+  InvalidCursorError,
+  MemgradeError,
+  PoolClosedError,
+  TokenNameTakenError,
+  UsageError,
+} from '../../src/errors.ts';
 import { ConfigError as FromConfig } from '../../src/config.ts';
 
 test('each error class has its code and its name', () => {
-  const made = [new ConfigError('x'), new AssignmentError('x'), new UsageError('x'), new InvalidCursorError('x'), new TokenNameTakenError('x'), new PoolClosedError('x')];
+  const made = [
+    new ConfigError('x'),
+    new AssignmentError('x'),
+    new UsageError('x'),
+    new InvalidCursorError('x'),
+    new TokenNameTakenError('x'),
+    new PoolClosedError('x'),
+  ];
   assert.deepEqual(
     made.map((e) => [e.name, e.code]),
     [

@@ -16,7 +16,8 @@ describe('hints', () => {
   test('a local of the submission: the last line that reads it, and what to do', () => {
     assert.equal(
       hint([holder()]),
-      '`d` is not read after line 3 but still holds 1.0 MiB at the peak in double_it: reassign one variable at each step, or drop the reference once it is used',
+      '`d` is not read after line 3 but still holds 1.0 MiB at the peak in double_it: ' +
+        'reassign one variable at each step, or drop the reference once it is used',
     );
   });
 

@@ -44,7 +44,17 @@ describe('parseFound', () => {
 });
 
 // The helpers as compiled: wrapped in two lines, which lineOffset -2 takes off line numbers.
-const HELPERS_SOURCE = ['(function () {', "'use strict';", 'const SIZE = 1000;', 'function double_it(arr, factor = 2) {', '  const out = arr.map((x) => x * factor);', '  return out;', '}', 'return { SIZE, double_it };', '})'].join('\n');
+const HELPERS_SOURCE = [
+  '(function () {',
+  "'use strict';",
+  'const SIZE = 1000;',
+  'function double_it(arr, factor = 2) {',
+  '  const out = arr.map((x) => x * factor);',
+  '  return out;',
+  '}',
+  'return { SIZE, double_it };',
+  '})',
+].join('\n');
 const SUBMISSION_SOURCE = ['function process_data(input, { a }, ...rest) {', '  const d = load(SIZE);', '  return double_it(d);', '}'].join('\n');
 const SCRIPTS: Record<string, RunScript> = {
   helpers: { file: HELPERS_FILE, source: HELPERS_SOURCE, lineOffset: -2 },
@@ -69,7 +79,14 @@ const FRAMES: CallFrame[] = [
     functionLocation: at('submission', 0),
     location: at('submission', 2, 9),
     // The script and global scopes come again from every frame: they are read once.
-    scopeChain: [scope('local', 'pd-local'), scope('eval', 'ignored'), scope('closure'), scope('closure', 'pd-closure'), scope('script', 'script-scope'), scope('global', 'global-scope')],
+    scopeChain: [
+      scope('local', 'pd-local'),
+      scope('eval', 'ignored'),
+      scope('closure'),
+      scope('closure', 'pd-closure'),
+      scope('script', 'script-scope'),
+      scope('global', 'global-scope'),
+    ],
   },
   { functionName: '', location: at('submission', 3), scopeChain: [] },
 ];
@@ -83,7 +100,11 @@ const FOUND: Record<string, string> = {
   'pd-closure': 'cache\t\t1',
 };
 
-function client(topLocals = [{ name: 'memgradeFindHeld', value: { type: 'function', objectId: 'finder' } }, { name: 'memgradeSeq', value: { type: 'number', value: 7 } }]) {
+/** The harness frame's locals: the finder it runs in each scope, and the sample it paused at. */
+const FINDER = { name: 'memgradeFindHeld', value: { type: 'function', objectId: 'finder' } };
+const SEQ = { name: 'memgradeSeq', value: { type: 'number', value: 7 } };
+
+function client(topLocals = [FINDER, SEQ]) {
   const asked: string[] = [];
   const send = async (method: string, params: Record<string, unknown>) => {
     if (method === 'Runtime.getProperties') {
@@ -135,7 +156,7 @@ describe('readHolders', () => {
 
   test('null when the top frame is not the harness paused at the peak', async () => {
     assert.equal(await readHolders(client([]).client, FRAMES, scriptOf), null);
-    const noSeq = client([{ name: 'memgradeFindHeld', value: { type: 'function', objectId: 'finder' } }]);
+    const noSeq = client([FINDER]);
     assert.equal(await readHolders(noSeq.client, FRAMES, scriptOf), null);
     assert.deepEqual(noSeq.asked, []);
   });

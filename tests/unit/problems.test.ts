@@ -44,9 +44,11 @@ const { onError, onNotFound } = handlers();
 const compile = validatorCompiler([]);
 /** What Fastify would raise for `data` against `schema` in that part of the request. */
 function validationError(schema: object, httpPart: string, data: unknown): FastifyError {
-  const validate = compile({ schema, httpPart, method: 'POST', url: '/' } as Parameters<typeof compile>[0]) as unknown as ((d: unknown) => boolean) & { errors: unknown[] };
+  const route = { schema, httpPart, method: 'POST', url: '/' } as Parameters<typeof compile>[0];
+  const validate = compile(route) as unknown as ((d: unknown) => boolean) & { errors: unknown[] };
   assert.equal(validate(data), false, 'the data must be refused');
-  return Object.assign(new Error('validation failed'), { statusCode: 400, validation: validate.errors, validationContext: httpPart }) as unknown as FastifyError;
+  const error = Object.assign(new Error('validation failed'), { statusCode: 400, validation: validate.errors, validationContext: httpPart });
+  return error as unknown as FastifyError;
 }
 
 function answer(err: unknown): Sent {
@@ -68,7 +70,8 @@ describe('validation errors become details', () => {
     ]);
     assert.equal(
       sent.body.message,
-      "invalid request: body.assignment must have required property 'assignment'; body.extra is not an accepted field; body.code must be string; body.wait must be integer",
+      "invalid request: body.assignment must have required property 'assignment'; body.extra is not an accepted field; " +
+        'body.code must be string; body.wait must be integer',
     );
   });
 
@@ -91,7 +94,7 @@ describe('validation errors become details', () => {
 
 describe('the validator', () => {
   test('coerces query strings, fills defaults, and leaves a JSON body as sent', () => {
-    const query = compile({ schema: ListQuery, httpPart: 'querystring', method: 'GET', url: '/' } as Parameters<typeof compile>[0]) as unknown as (d: unknown) => boolean;
+    const query = compile({ schema: ListQuery, httpPart: 'querystring', method: 'GET', url: '/' }) as unknown as (d: unknown) => boolean;
     const text: Record<string, unknown> = { limit: '5' };
     assert.equal(query(text), true);
     assert.deepEqual(text, { limit: 5 });

@@ -41,7 +41,8 @@ export function holder(overrides: Partial<HolderRecord> = {}): HolderRecord {
  */
 export function report(overrides: Partial<IsolateReport> = {}): IsolateReport {
   const peak = overrides.peak_bytes ?? 2_400_000;
-  const live = [allocation({ id: 1 }), allocation({ id: 2, step: 'double_it', site: `double_it (${HELPERS_FILE}:9)`, function: 'double_it', line: 9, born_seq: 2 })];
+  const made = allocation({ id: 2, step: 'double_it', site: `double_it (${HELPERS_FILE}:9)`, function: 'double_it', line: 9, born_seq: 2 });
+  const live = [allocation({ id: 1 }), made];
   return {
     outcome: 'returned',
     error: null,

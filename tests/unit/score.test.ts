@@ -7,7 +7,13 @@ import { DEFAULT_POINTS, scoreParts, withScore } from '../../src/grading/score.t
 import { passed, tiny } from './records.ts';
 
 type Graded = Parameters<typeof scoreParts>[1];
-const run = (peak: number | null, over: Partial<Graded> = {}): Graded => ({ status: 'failed', correct: true, peak_bytes: peak, limit_bytes: 2_500_000, ...over });
+const run = (peak: number | null, over: Partial<Graded> = {}): Graded => ({
+  status: 'failed',
+  correct: true,
+  peak_bytes: peak,
+  limit_bytes: 2_500_000,
+  ...over,
+});
 const memory = (manifest: Manifest, graded: Graded) => scoreParts(manifest, graded).find((p) => p.part === 'memory')!.score;
 const course: Manifest = { ...tiny.manifest, points: { correct: 40, memory: 60, partial_until_bytes: 4_000_000 } };
 

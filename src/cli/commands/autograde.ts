@@ -71,7 +71,8 @@ export async function autogradeCommand(argv: string[]): Promise<number> {
     writeAtomically(resultsFile, await results(platform, join(root, layout.submission), values.assignment));
     return 0;
   } catch (error) {
-    const message = `The autograder failed before it could grade this submission (${error instanceof Error ? error.message : String(error)}). This is not the student's mistake: tell the instructor.`;
+    const why = error instanceof Error ? error.message : String(error);
+    const message = `The autograder failed before it could grade this submission (${why}). This is not the student's mistake: tell the instructor.`;
     writeAtomically(resultsFile, failureResults(platform, message, true));
     return 2;
   }

@@ -33,6 +33,10 @@ const RUNTIME_PACKAGES = ['isolated-vm', 'node-gyp-build', '@sinclair/typebox', 
 /** Parts of a package the engine does not run: sources, vendored code, examples. */
 const LEFT_OUT = /^(src|vendor|native-example|test|docs?)$|\.(tgz|md|map|d\.ts|d\.mts)$/;
 const GRADESCOPE_MEMORY_CAP_MB = 448;
+/** The results.json run_autograder leaves when memgrade wrote none (killed, say). */
+const NO_RESULTS_JSON =
+  '{"score": 0, "output": "The autograder stopped before it wrote a result (it may have run out of memory). ' +
+  'This is not the student\'s mistake: tell the instructor.", "tests": []}';
 
 /** The files under `dir`, as paths relative to it, but those LEFT_OUT. */
 function filesUnder(dir: string, keepAll = false): string[] {
@@ -84,7 +88,7 @@ mkdir -p "$root/results"
 "$root/source/memgrade/bin/memgrade" autograde gradescope --assignment ${id}
 if [ ! -s "$root/results/results.json" ]; then
   cat > "$root/results/results.json" <<'JSON'
-{"score": 0, "output": "The autograder stopped before it wrote a result (it may have run out of memory). This is not the student's mistake: tell the instructor.", "tests": []}
+${NO_RESULTS_JSON}
 JSON
 fi
 `;
@@ -102,10 +106,14 @@ function exportGradescope(assignment: Assignment, out: string, memoryCapMb: numb
   for (const file of ['package.json', 'bin/memgrade', ...filesUnder(join(ROOT, 'src')).map((f) => `src/${f}`), 'sandbox/runtime/prelude.js']) {
     put(`memgrade/${file}`, readFileSync(join(ROOT, file)), file === 'bin/memgrade');
   }
-  for (const [file, data] of assignmentFiles(assignment, { memory_cap_mb: memoryCapMb })) put(`memgrade/sandbox/assignments/${assignment.manifest.id}/${file}`, data);
+  const assignmentDir = `memgrade/sandbox/assignments/${assignment.manifest.id}`;
+  for (const [file, data] of assignmentFiles(assignment, { memory_cap_mb: memoryCapMb })) put(`${assignmentDir}/${file}`, data);
   for (const pkg of RUNTIME_PACKAGES) {
     const dir = join(ROOT, 'node_modules', pkg);
-    for (const file of filesUnder(dir)) put(`memgrade/node_modules/${pkg}/${file}`, readFileSync(join(dir, file)), statSync(join(dir, file)).mode & 0o111 ? true : false);
+    for (const file of filesUnder(dir)) {
+      const path = join(dir, file);
+      put(`memgrade/node_modules/${pkg}/${file}`, readFileSync(path), (statSync(path).mode & 0o111) !== 0);
+    }
   }
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, zipSync(zip, { level: 6 }));

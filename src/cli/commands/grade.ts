@@ -129,7 +129,7 @@ async function gradeSeveral(
 ): Promise<number> {
   const size = Math.min(entries.length, poolSize({ perWorkerBytes: rssLimitBytes(assignment.manifest.limits.memory_cap_mb) }));
   const pool = new SandboxPool({ size, maxJobsPerWorker: 50 });
-  const results: ({ result: GradeResult } | { error: string })[] = new Array(entries.length);
+  const results = new Array<{ result: GradeResult } | { error: string }>(entries.length);
   const progress = process.stderr.isTTY === true;
   let done = 0;
   let next = 0;

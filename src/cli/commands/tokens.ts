@@ -4,7 +4,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.ts';
 import { openStore } from '../../store/open.ts';
-import type { Role } from '../../store/store.ts';
 import { newToken, tokenDigest } from '../../tokens.ts';
 import { usageError } from '../usage.ts';
 
@@ -33,7 +32,7 @@ export async function tokensCommand(args: string[]): Promise<number> {
         if (name === undefined || !NAME.test(name)) usageError('tokens add needs a NAME: letters, digits, ".", "_", "@" or "-", at most 100');
         if (values.role !== 'student' && values.role !== 'instructor') usageError('--role must be student or instructor');
         const token = newToken();
-        await store.addToken({ name, role: values.role as Role, digest: tokenDigest(token) });
+        await store.addToken({ name, role: values.role, digest: tokenDigest(token) });
         process.stdout.write(`added ${values.role} token "${name}"; it is shown this once, only its digest is kept:\n${token}\n`);
         return 0;
       }

@@ -9,7 +9,20 @@ import { errorResponses } from '../responses.ts';
 import { Gradebook, IdParams, RegradeAccepted } from '../schemas.ts';
 import { gradebookView } from '../views.ts';
 
-const GRADEBOOK_CSV_HEADER = ['student', 'submissions', 'best_score', 'max_score', 'latest_id', 'status', 'verdict', 'reason', 'score', 'peak_bytes', 'submitted_at', 'report'];
+const GRADEBOOK_CSV_HEADER = [
+  'student',
+  'submissions',
+  'best_score',
+  'max_score',
+  'latest_id',
+  'status',
+  'verdict',
+  'reason',
+  'score',
+  'peak_bytes',
+  'submitted_at',
+  'report',
+];
 
 export function instructorRoutes(app: FastifyInstance, { assignments, store, queue }: AppDeps): void {
   const assignmentOf = (request: FastifyRequest<{ Params: IdParams }>) => {
@@ -64,7 +77,8 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
       schema: {
         summary: 'Grade the latest submission of every student again (instructor tokens)',
         description:
-          "After an assignment's helpers or limits change. The submissions go back in the queue below live ones; the gradebook shows their new results once done. Submissions being graded now are left as they are.",
+          "After an assignment's helpers or limits change. The submissions go back in the queue below live ones; " +
+          'the gradebook shows their new results once done. Submissions being graded now are left as they are.',
         tags: ['instructor'],
         params: IdParams,
         response: { 202: Type.Ref(RegradeAccepted, { description: 'queued' }), ...errorResponses(400, 401, 403, 404, 429, 503) },

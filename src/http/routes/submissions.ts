@@ -160,7 +160,9 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: 'The report page of a graded submission',
-        description: 'One self-contained HTML page (inline SVG and CSS, nothing fetched when viewed): the verdict, live memory over time, what was alive at the peak, who held it, and the steps.',
+        description:
+          'One self-contained HTML page (inline SVG and CSS, nothing fetched when viewed): ' +
+          'the verdict, live memory over time, what was alive at the peak, who held it, and the steps.',
         tags: ['submissions'],
         params: IdParams,
         response: {
