@@ -41,7 +41,7 @@ function start(args: string[], env: Record<string, string>, ready: RegExp): Prom
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before it was ready`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line);
       const match = ready.exec(line);
       if (match) resolve({ child, logs, exited, match });
