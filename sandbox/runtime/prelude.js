@@ -1,3 +1,4 @@
+// @ts-check
 // The measurement harness. It runs inside the isolate, before the assignment's helpers and
 // before the submission, and evaluates to one function, `install`, that only the host holds a
 // Reference to. Nothing it defines is reachable from the global object.
@@ -8,30 +9,61 @@
 // - no iterator protocol on arrays (no for-of, spread or array destructuring), no `push`,
 //   no property reads that could fall through to a prototype: records are null-prototype
 //   objects with every field initialised, lists are appended with defineProperty;
-// - the result leaves the isolate as a string built here, never through JSON.stringify of an
-//   object (it would consult a `toJSON` the submission may have planted).
-(function install(hostStats, config) {
+// - the result leaves the isolate as JSON text written here (`toJson`), never through
+//   JSON.stringify of an object (it would consult a `toJSON` the submission may have planted).
+//
+// Type-checked (tsconfig.json) against the shapes of src/sandbox-host/types.ts: the report it
+// writes is the IsolateReport the host checks as it arrives (boundary.ts).
+/**
+ * @import { AllocationRecord, CheckRecord, Harness, HarnessConfig, HostStats } from '../../src/sandbox-host/types.ts'
+ * @import { IsolateReport, SampleRecord, StepRecord, ThrownError } from '../../src/sandbox-host/types.ts'
+ */
+/**
+ * A record of the harness's own: no prototype for a read to fall through to.
+ * @template T
+ * @typedef {T & { __proto__: null }} Bare
+ */
+/** @typedef {Bare<StepRecord>} Stats */
+/** @typedef {Bare<{ function: string; file: string; line: number; column: number }>} Site */
+(/**
+ * @param {HostStats} hostStats
+ * @param {HarnessConfig} config
+ * @returns {Bare<Harness>}
+ */ function install(hostStats, config) {
   'use strict';
 
   const { apply, construct, getOwnPropertyDescriptor, getPrototypeOf, ownKeys } = Reflect;
   // Reflect.defineProperty answers false instead of throwing; a definition the harness relies
   // on must not fail silently.
+  /** @type {(target: object, key: PropertyKey, descriptor: PropertyDescriptor) => true} */
   const defineProperty = (target, key, descriptor) => {
     if (!Reflect.defineProperty(target, key, descriptor)) throw new TypeError('memgrade harness: cannot define ' + String(key));
     return true;
   };
+  /**
+   * @template {unknown[]} A
+   * @template R
+   * @param {(...args: A) => R} fn
+   * @returns {(self: unknown, ...args: A) => R}
+   */
   const uncurry = (fn) => apply(Function.prototype.bind, Function.prototype.call, [fn]);
-  const getter = (obj, key) => uncurry(getOwnPropertyDescriptor(obj, key).get);
+  /** @type {(obj: object, key: PropertyKey) => (self: unknown) => any} */
+  const getter = (obj, key) => uncurry(/** @type {() => unknown} */ (getOwnPropertyDescriptor(obj, key)?.get));
 
   const NativeArrayBuffer = ArrayBuffer;
   const NativeError = Error;
   const NativeRangeError = RangeError;
   const NativeTypeError = TypeError;
-  const TypedArray = getPrototypeOf(Uint8Array);
+  const TypedArray = /** @type {{ prototype: object }} */ (getPrototypeOf(Uint8Array));
+  /** @type {(self: unknown) => string | undefined} */
   const typedArrayTag = getter(TypedArray.prototype, Symbol.toStringTag);
+  /** @type {(self: unknown) => ArrayBuffer} */
   const typedArrayBuffer = getter(TypedArray.prototype, 'buffer');
+  /** @type {(self: unknown) => ArrayBuffer} */
   const dataViewBuffer = getter(DataView.prototype, 'buffer');
+  /** @type {(self: unknown) => number} */
   const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
+  /** @type {(v: unknown) => v is ArrayBuffer} */
   const isArrayBuffer = (v) => {
     try {
       arrayBufferByteLength(v);
@@ -41,18 +73,26 @@
     }
   };
   const MapCtor = Map;
+  /** @type {<K, V>(map: Map<K, V>, key: K) => V | undefined} */
   const mapGet = uncurry(Map.prototype.get);
+  /** @type {<K, V>(map: Map<K, V>, key: K, value: V) => Map<K, V>} */
   const mapSet = uncurry(Map.prototype.set);
+  /** @type {<K, V>(map: Map<K, V>, key: K) => boolean} */
   const mapDelete = uncurry(Map.prototype.delete);
+  /** @type {<K, V>(map: Map<K, V>, callback: (value: V, key: K) => void) => void} */
   const mapForEach = uncurry(Map.prototype.forEach);
   const WeakMapCtor = WeakMap;
+  /** @type {<K extends WeakKey, V>(map: WeakMap<K, V>, key: K) => boolean} */
   const weakMapHas = uncurry(WeakMap.prototype.has);
+  /** @type {<K extends WeakKey, V>(map: WeakMap<K, V>, key: K, value: V) => WeakMap<K, V>} */
   const weakMapSet = uncurry(WeakMap.prototype.set);
+  /** @type {<K extends WeakKey, V>(map: WeakMap<K, V>, key: K) => V | undefined} */
   const weakMapGet = uncurry(WeakMap.prototype.get);
   // Which tracked buffers a GC freed: V8 13 has no synchronous FinalizationRegistry cleanup
   // (cleanupSome is gone) and a WeakRef made in the run keeps its target alive until the run
   // ends, so the host reads this set's live entries through the inspector (see `readLiveness`).
   const WeakSetCtor = WeakSet;
+  /** @type {<T extends WeakKey>(set: WeakSet<T>, value: T) => WeakSet<T>} */
   const weakSetAdd = uncurry(WeakSet.prototype.add);
   const captureStackTrace = Error.captureStackTrace;
   const errorToString = uncurry(Error.prototype.toString);
@@ -67,7 +107,7 @@
   const StringCtor = String;
   const NativeFunction = Function;
   const stringValueOf = uncurry(String.prototype.valueOf);
-  // The length of a boxed string receiver; -1 for anything else.
+  /** The length of a boxed string receiver; -1 for anything else. @param {unknown} boxed */
   const stringLength = (boxed) => {
     try {
       return stringValueOf(boxed).length;
@@ -79,14 +119,16 @@
   const stringSlice = uncurry(String.prototype.slice);
   const PromiseCtor = Promise;
 
-  // `gc` comes from the host's --expose-gc. It is non-configurable on the global, so it cannot
-  // be deleted, only overwritten and locked.
+  // `gc` comes from the host's --expose-gc (isolated-vm.ts): without it nothing is measured. It
+  // is non-configurable on the global, so it cannot be deleted, only overwritten and locked.
   const gc = globalThis.gc;
+  if (gc === undefined) throw new NativeTypeError('memgrade harness: V8 runs without --expose-gc');
   defineProperty(globalThis, 'gc', { value: undefined, writable: false });
   // WebAssembly.Memory is not counted against the isolate's memory limit; SharedArrayBuffer is
   // a second allocator the exercise does not need.
-  delete globalThis.WebAssembly;
-  delete globalThis.SharedArrayBuffer;
+  const globals = /** @type {Record<string, unknown>} */ (globalThis);
+  delete globals.WebAssembly;
+  delete globals.SharedArrayBuffer;
 
   // The harness captures allocation sites with Error.captureStackTrace, which reads
   // Error.stackTraceLimit. A submission that locked it (or set it to 0) would make every site
@@ -109,6 +151,7 @@
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   defineProperty(Math, 'random', { value: random, writable: false, enumerable: false, configurable: false });
+  /** @param {...unknown} args */
   const DeterministicDate = function Date(...args) {
     if (new.target === undefined) return StringCtor(new NativeDate(readClock()));
     return construct(NativeDate, args.length === 0 ? [readClock()] : args, new.target);
@@ -126,11 +169,17 @@
   const MAX_NAME = config.text.name;
   const MAX_MESSAGE = config.text.message;
   const MAX_STACK = config.text.stack;
+  /** @type {(text: unknown, max: number) => string} */
   const cut = (text, max) => {
     const s = StringCtor(text);
     return s.length <= max ? s : stringSlice(s, 0, max) + config.text.mark + (s.length - max) + ' more characters]';
   };
 
+  /**
+   * @template T
+   * @param {T[]} list
+   * @param {T} value
+   */
   const push = (list, value) =>
     defineProperty(list, list.length, {
       value,
@@ -144,6 +193,7 @@
   // call site as a record, otherwise it formats like V8 does. A submission cannot replace it,
   // so it cannot blind the site attribution.
   let capturingSite = false;
+  /** @type {(error: Error, callSites: NodeJS.CallSite[]) => Site | string | null} */
   const formatStack = (error, callSites) => {
     if (capturingSite) {
       // The first frame with a file: built-ins such as TypedArray.from have none.
@@ -176,7 +226,9 @@
     configurable: false,
   });
 
+  /** @type {(above: Function) => Site | null} */
   const captureSite = (above) => {
+    /** @type {Bare<{ stack: Site | null }>} */
     const holder = { __proto__: null, stack: null };
     capturingSite = true;
     try {
@@ -200,13 +252,13 @@
   // Step exits are measured exactly (one GC each) up to this many times in a run, so that a
   // step called in a tight loop cannot turn into a GC storm.
   const MAX_EXIT_SAMPLES = 100;
-  const MAX_TIMELINE = 1000;
+  const MAX_TIMELINE = config.lists.timeline;
   const LATER_SAMPLE_MARGIN = 16 * 1024;
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
   const LIFETIME_MIN_BYTES = 64 * 1024;
-  const MAX_LIFETIMES = 500;
+  const MAX_LIFETIMES = config.lists.lifetimes;
   // Allocations listed as live at the peak, largest first; the rest are summed up by the host.
-  const MAX_LISTED_AT_PEAK = 100;
+  const MAX_LISTED_AT_PEAK = config.lists.listedAtPeak;
   // Allocations of at least SITE_MIN_BYTES get a record of their own while fewer than this many
   // are live; the rest are counted in bytes only, so that the liveness read stays small.
   const MAX_TRACKED_LIVE = 1000;
@@ -225,8 +277,8 @@
     peakExternal: 0,
     peakHeap: 0,
     peakSeq: 0,
-    peakStep: null,
-    peakLive: null,
+    peakStep: /** @type {string | null} */ (null),
+    peakLive: /** @type {Bare<AllocationRecord>[] | null} */ (null),
     nextId: 0,
     allocations: 0,
     gcCount: 0,
@@ -253,16 +305,24 @@
   };
   // Calls of `tick` so far (see "the JS heap between allocations").
   let ticks = 0;
+  /** @type {Map<number, Bare<AllocationRecord>>} */
   const live = new MapCtor();
+  /** Every buffer the harness has seen: its allocation id, 0 when it has no record. @type {WeakMap<object, number>} */
   const seen = new WeakMapCtor();
+  /** @type {WeakSet<object>} */
   const liveSet = new WeakSetCtor();
+  /** @type {Bare<SampleRecord>[]} */
   const timeline = [];
+  /** @type {Bare<AllocationRecord>[]} */
   const allocations = [];
+  /** @type {string[]} */
   const stepStack = [];
+  /** Every name a lookup can ask for is put in at install. @type {Map<string, Stats>} */
   const stepStats = new MapCtor();
 
   const stepNames = config.steps;
   const entryName = config.entry;
+  /** @type {(name: string) => Stats} */
   const newStepStats = (name) => ({
     __proto__: null,
     name,
@@ -271,7 +331,6 @@
     peak_live_bytes: 0,
     live_after_bytes: 0,
     duration_ms: 0,
-    depth: 0,
   });
   for (let i = 0; i < stepNames.length; i++) mapSet(stepStats, stepNames[i], newStepStats(stepNames[i]));
   mapSet(stepStats, entryName, newStepStats(entryName));
@@ -282,8 +341,12 @@
 
   const currentStep = () => (stepStack.length > 0 ? stepStack[stepStack.length - 1] : entryName);
 
-  // The `count` largest records of a map, largest first (ties: oldest first).
+  /**
+   * The `count` largest records of a map, largest first (ties: oldest first).
+   * @type {(records: Map<number, Bare<AllocationRecord>>, count: number) => Bare<AllocationRecord>[]}
+   */
   const largest = (records, count) => {
+    /** @type {Bare<AllocationRecord>[]} */
     const out = [];
     mapForEach(records, (rec) => {
       let at = out.length;
@@ -296,6 +359,7 @@
     return out;
   };
 
+  /** @param {Bare<AllocationRecord>} rec */
   const died = (rec) => {
     mapDelete(live, rec.id);
     state.trackedLiveBytes -= rec.bytes;
@@ -309,10 +373,13 @@
   // isolate is paused in `pauseForLiveness`, and hands them to `markLive`; every record not
   // among them has died. Entries are read through own data properties only: the entries array
   // is made in this realm, where the submission may have planted getters on Object.prototype.
+  /** @type {Map<number, true> | null} */
   let liveNow = null;
+  /** @param {object} entries */
   const markLive = (entries) => {
+    /** @type {Map<number, true>} */
     const alive = new MapCtor();
-    const count = getOwnPropertyDescriptor(entries, 'length').value;
+    const count = /** @type {PropertyDescriptor} */ (getOwnPropertyDescriptor(entries, 'length')).value;
     for (let i = 0; i < count; i++) {
       const entry = getOwnPropertyDescriptor(entries, StringCtor(i));
       const value = entry === undefined ? undefined : entry.value;
@@ -328,7 +395,8 @@
     const memgradeLiveSet = liveSet;
     const memgradeMarkLive = markLive;
     debugger;
-    return memgradeLiveSet !== memgradeMarkLive;
+    // Both read after the pause, so that V8 keeps them in the frame for the host.
+    return /** @type {unknown} */ (memgradeLiveSet) !== memgradeMarkLive;
   };
   // Whether the live set must be read at this sample. A tracked buffer can only have died if
   // the ArrayBuffer bytes the isolate holds fall short of the tracked ones, or if untracked
@@ -337,6 +405,7 @@
   // known to have died by more than the tolerance, or when many records came since the last
   // read (dead ones would fill the table).
   const RECORDS_BETWEEN_READS = 64;
+  /** @type {(external: number, newPeak: boolean) => boolean} */
   const needsLivenessRead = (external, newPeak) =>
     live.size > 0 &&
     (external < state.trackedLiveBytes || state.untrackedBytes > 0) &&
@@ -353,6 +422,7 @@
       state.livenessFailures++;
       return -1;
     }
+    /** @type {Bare<AllocationRecord>[]} */
     const gone = [];
     mapForEach(live, (rec, id) => {
       if (mapGet(alive, id) !== true) push(gone, rec);
@@ -367,11 +437,13 @@
 
   // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
   // live JS heap, relative to the baseline taken just before the script was evaluated.
+  /** @type {(reason: string) => number} */
   const sample = (reason) => {
     const started = dateNow();
     gc();
     state.gcCount++;
     let stats = hostStats();
+    /** @param {number} total */
     const isNewPeak = (total) => total > state.peak + (reason === 'allocation' ? 0 : LATER_SAMPLE_MARGIN);
     const beforeRead = stats[0] - state.baselineExternal + stats[1] - state.baselineHeap;
     if (needsLivenessRead(stats[0] - state.baselineExternal, isNewPeak(beforeRead)) && readLiveness() >= DEATHS_FOR_SECOND_GC) {
@@ -399,11 +471,11 @@
       });
     }
     for (let i = 0; i < stepStack.length; i++) {
-      const s = mapGet(stepStats, stepStack[i]);
+      const s = /** @type {Stats} */ (mapGet(stepStats, stepStack[i]));
       if (total > s.peak_live_bytes) s.peak_live_bytes = total;
     }
     if (!state.loading) {
-      const entry = mapGet(stepStats, entryName);
+      const entry = /** @type {Stats} */ (mapGet(stepStats, entryName));
       if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
     }
     // The peak belongs to the allocation that made it. A later sample (a step returning, the
@@ -449,12 +521,12 @@
   // the one sample that was the run's peak), and reads every frame's scopes. For each value it
   // finds, it calls `memgradeFindHeld` (a local of this frame, so only the paused inspector can
   // reach it) to learn which tracked allocations the value holds, directly or through up to
-  // two levels of data properties. `explain` is { mode: 'off' }, { mode: 'peaks', maxPauses }
-  // or { mode: 'at', seq, external }.
+  // two levels of data properties. `explain` says when (ExplainMode, types.ts).
   const explain = config.explain;
   const REPLAY_DONE = { __proto__: null };
   const MAX_KEYS_PER_OBJECT = 64;
   const MAX_DEPTH = 2;
+  /** @type {(value: object) => ArrayBuffer | null} */
   const bufferOf = (value) => {
     try {
       return typedArrayTag(value) !== undefined ? typedArrayBuffer(value) : dataViewBuffer(value);
@@ -466,9 +538,11 @@
   // it holds, as lines "variable \t path \t id". Arrays are looked at by index (their own keys
   // could number millions).
   const MAX_SCOPE_KEYS = 4096;
+  /** @type {(scope: object) => string} */
   const findHeld = (scope) => {
     let out = '';
     let variable = '';
+    /** @type {(v: unknown, path: string, depth: number) => void} */
     const visit = (v, path, depth) => {
       if (v === null || typeof v !== 'object') return;
       const buffer = bufferOf(v);
@@ -484,7 +558,7 @@
       } catch {
         return;
       }
-      const count = keys === null ? getOwnPropertyDescriptor(v, 'length').value : keys.length;
+      const count = keys === null ? /** @type {PropertyDescriptor} */ (getOwnPropertyDescriptor(v, 'length')).value : keys.length;
       for (let i = 0; i < count && i < MAX_KEYS_PER_OBJECT; i++) {
         const key = keys === null ? StringCtor(i) : keys[i];
         if (typeof key !== 'string') continue;
@@ -509,11 +583,13 @@
     return out;
   };
 
+  /** @param {number} seq */
   const pauseAtPeak = (seq) => {
     const memgradeFindHeld = findHeld;
     const memgradeSeq = seq;
     debugger;
-    return memgradeFindHeld === memgradeSeq;
+    // Both read after the pause, so that V8 keeps them in the frame for the host.
+    return /** @type {unknown} */ (memgradeFindHeld) === memgradeSeq;
   };
 
   // The live total can only have grown by what was allocated since the last exact figure, so
@@ -524,7 +600,7 @@
   const bestKnown = () => {
     let best = state.peak;
     for (let i = 0; i < stepStack.length; i++) {
-      const p = mapGet(stepStats, stepStack[i]).peak_live_bytes;
+      const p = /** @type {Stats} */ (mapGet(stepStats, stepStack[i])).peak_live_bytes;
       if (p < best) best = p;
     }
     return best;
@@ -580,11 +656,13 @@
   };
   defineProperty(globalThis, config.tick, { value: tick, writable: false, enumerable: false, configurable: false });
   defineProperty(globalThis, config.loopTick, { value: loopTick, writable: false, enumerable: false, configurable: false });
+  /** @param {unknown} value */
   const isLarge = (value) => (isArray(value) && value.length >= LARGE_ARRAY) || (typeof value === 'string' && value.length >= LARGE_STRING);
   // Also after a method of a long string: a string built by concatenation is a tree of pieces
   // until a method such as indexOf makes it one flat copy, as large as the string.
   // A loop calling such a method on the same long string checks once, not at every call.
   let lastLargeReceiver = -1;
+  /** @type {(made: unknown, receiver: unknown) => unknown} */
   const checkIfLarge = (made, receiver) => {
     if (isLarge(made)) {
       heapCheck();
@@ -607,6 +685,7 @@
     'native',
     'return function () { return check(apply(native, this, arguments), this); };',
   );
+  /** @type {(owner: object, key: string) => void} */
   const wrapBuilder = (owner, key) => {
     const desc = getOwnPropertyDescriptor(owner, key);
     if (desc === undefined || typeof desc.value !== 'function') return;
@@ -616,6 +695,7 @@
     defineProperty(wrapped, 'length', { value: native.length });
     defineProperty(owner, key, { value: wrapped, writable: desc.writable, enumerable: desc.enumerable, configurable: desc.configurable });
   };
+  /** @type {[object, string[]][]} */
   const BUILDERS = [
     [Array, ['from', 'of']],
     [Array.prototype, ['concat', 'fill', 'filter', 'flat', 'flatMap', 'join', 'map', 'slice', 'splice', 'toReversed', 'toSorted', 'toSpliced', 'with']],
@@ -634,8 +714,10 @@
     for (let k = 0; k < keys.length; k++) wrapBuilder(owner, keys[k]);
   }
 
+  /** @param {Site | null} site */
   const siteKey = (site) => (site === null ? null : site.function + ' (' + site.file + ':' + site.line + ')');
 
+  /** @type {(buffer: ArrayBuffer, above: Function) => void} */
   const track = (buffer, above) => {
     if (weakMapHas(seen, buffer)) return;
     // Buffers made before the run belong to the baseline; remember them so that a view made
@@ -647,7 +729,7 @@
     const bytes = arrayBufferByteLength(buffer);
     state.allocations++;
     const step = currentStep();
-    mapGet(stepStats, step).allocated_bytes += bytes;
+    /** @type {Stats} */ (mapGet(stepStats, step)).allocated_bytes += bytes;
     state.allocatedSinceExact += bytes;
     if (bytes < SITE_MIN_BYTES || live.size >= MAX_TRACKED_LIVE) {
       weakMapSet(seen, buffer, 0);
@@ -659,6 +741,7 @@
     weakMapSet(seen, buffer, id);
     weakSetAdd(liveSet, buffer);
     const site = captureSite(above);
+    /** @type {Bare<AllocationRecord>} */
     const rec = {
       __proto__: null,
       id,
@@ -678,6 +761,7 @@
     maybeSample();
   };
 
+  /** @type {(view: unknown, above: Function) => void} */
   const trackView = (view, above) => {
     let buffer;
     try {
@@ -688,6 +772,7 @@
     track(buffer, above);
   };
 
+  /** @type {(error: unknown, bytes: number) => void} */
   const noteFailure = (error, bytes) => {
     if (
       state.running &&
@@ -700,28 +785,38 @@
   };
 
   // ---- every way a submission can allocate an ArrayBuffer ------------------------------------
+  /** @type {(from: object, to: object) => void} */
   const copyStatics = (from, to) => {
     const keys = ownKeys(from);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (key === 'prototype' || key === 'name' || key === 'length') continue;
-      defineProperty(to, key, getOwnPropertyDescriptor(from, key));
+      defineProperty(to, key, /** @type {PropertyDescriptor} */ (getOwnPropertyDescriptor(from, key)));
     }
   };
 
+  /** @type {(args: unknown[], perElement: number) => number} */
   const requestedBytes = (args, perElement) => {
     const n = args.length > 0 ? args[0] : 0;
     return typeof n === 'number' ? n * perElement : 0;
   };
 
+  /**
+   * @param {{ new (...args: any[]): object; readonly prototype: object; readonly BYTES_PER_ELEMENT?: number }} Native
+   * @param {boolean} isView
+   */
   const wrapConstructor = (Native, isView) => {
     const name = Native.name;
-    const perElement = isView ? Native.BYTES_PER_ELEMENT : 1;
+    const perElement = isView ? /** @type {number} */ (Native.BYTES_PER_ELEMENT) : 1;
+    /** @param {...unknown} args */
     const Tracked = function (...args) {
       if (new.target === undefined) throw new NativeTypeError("Constructor " + name + " requires 'new'");
       // V8 leaves the memory of resizable buffers out of its external count: the grader could
       // not see it, so it refuses them.
-      if (!isView && args.length > 1 && args[1] !== null && typeof args[1] === 'object' && args[1].maxByteLength !== undefined) {
+      if (
+        !isView && args.length > 1 && args[1] !== null && typeof args[1] === 'object' &&
+        /** @type {{ maxByteLength?: unknown }} */ (args[1]).maxByteLength !== undefined
+      ) {
         throw new NativeTypeError('resizable ArrayBuffers are not supported by the grader');
       }
       let made;
@@ -757,12 +852,15 @@
   // Methods that return a fresh buffer. Species lookups already route most of them through the
   // tracked constructors; wrapping them as well covers the ones that use the intrinsic
   // constructor (toReversed, toSorted, with) and a submission that breaks `constructor`.
+  /** @type {(proto: object, key: string, isView: boolean) => void} */
   const wrapMethod = (proto, key, isView) => {
     const desc = getOwnPropertyDescriptor(proto, key);
     if (desc === undefined || typeof desc.value !== 'function') return;
     const native = desc.value;
     const detaches = !isView && (key === 'transfer' || key === 'transferToFixedLength');
+    /** @type {Function} */
     const tracked = {
+      /** @param {...unknown} args */
       [key](...args) {
         let made;
         try {
@@ -809,9 +907,11 @@
   for (let i = 0; i < BUFFER_METHODS.length; i++) wrapMethod(NativeArrayBuffer.prototype, BUFFER_METHODS[i], false);
 
   // ---- steps -----------------------------------------------------------------------------------
+  /** @type {(name: string, fn: Function) => Function} */
   const wrapStep = (name, fn) => {
-    const stats = mapGet(stepStats, name);
+    const stats = /** @type {Stats} */ (mapGet(stepStats, name));
     const step = {
+      /** @param {...unknown} args */
       [name](...args) {
         if (!state.running) return apply(fn, this, args);
         stats.calls++;
@@ -839,13 +939,14 @@
 
   // Installs the assignment's helpers as read-only globals. Steps are wrapped so that each call
   // is measured; the submission sees the wrapped functions only.
+  /** @type {Harness['installHelpers']} */
   const installHelpers = (helpers) => {
     const names = ownKeys(helpers);
     for (let i = 0; i < names.length; i++) {
       const key = names[i];
       if (key === config.check || key === config.hiddenSetup) continue;
       const value = helpers[key];
-      const isStep = typeof value === 'function' && mapGet(stepStats, key) !== undefined && key !== entryName;
+      const isStep = typeof value === 'function' && typeof key === 'string' && mapGet(stepStats, key) !== undefined && key !== entryName;
       defineProperty(globalThis, key, {
         value: isStep ? wrapStep(key, value) : value,
         writable: false,
@@ -856,46 +957,48 @@
     checker = helpers[config.check];
     hiddenSetup = config.hiddenSetup === '' ? null : helpers[config.hiddenSetup];
   };
+  /** @type {unknown} */
   let checker = null;
+  /** @type {unknown} */
   let hiddenSetup = null;
 
-  // The hidden check's run: the helpers switch to input the submission cannot predict.
+  /** The hidden check's run: the helpers switch to input the submission cannot predict. @param {number} seed */
   const setupHidden = (seed) => {
     if (typeof hiddenSetup !== 'function') throw new NativeTypeError('this assignment has no hidden check');
     hiddenSetup(seed);
   };
 
   // ---- the run -----------------------------------------------------------------------------------
-  const q = (s) => stringify(StringCtor(s));
-  const num = (n) => (typeof n === 'number' && n === n ? StringCtor(n) : 'null');
-  const str = (s) => (s === null || s === undefined ? 'null' : q(s));
-  const join = (list, render) => {
-    let out = '[';
-    for (let i = 0; i < list.length; i++) out += (i > 0 ? ',' : '') + render(list[i]);
-    return out + ']';
+  // The report as JSON text. Only own data properties are read, so nothing the submission
+  // planted on a prototype (a `toJSON`, a getter) takes part, and JSON.stringify is handed
+  // primitives only, for which it consults nothing.
+  /** @type {(value: unknown) => string} */
+  const toJson = (value) => {
+    if (value === null || typeof value !== 'object') return stringify(value);
+    let out = '';
+    if (isArray(value)) {
+      for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + toJson(value[i]);
+      return '[' + out + ']';
+    }
+    const keys = ownKeys(value);
+    for (let i = 0; i < keys.length; i++) {
+      out += (i > 0 ? ',' : '') + stringify(keys[i]) + ':' + toJson(/** @type {Record<PropertyKey, unknown>} */ (value)[keys[i]]);
+    }
+    return '{' + out + '}';
   };
-  const renderStep = (s) =>
-    '{"name":' + q(s.name) + ',"calls":' + num(s.calls) + ',"allocated_bytes":' + num(s.allocated_bytes) +
-    ',"peak_live_bytes":' + num(s.peak_live_bytes) + ',"live_after_bytes":' + num(s.live_after_bytes) +
-    ',"duration_ms":' + num(s.duration_ms) + '}';
-  const renderAllocation = (a) =>
-    '{"id":' + num(a.id) + ',"step":' + q(a.step) + ',"site":' + str(a.site) + ',"function":' + str(a.function) +
-    ',"file":' + str(a.file) + ',"line":' + num(a.line) + ',"bytes":' + num(a.bytes) +
-    ',"born_seq":' + num(a.born_seq) + ',"died_seq":' + num(a.died_seq) + '}';
-  const renderSample = (t) =>
-    '{"seq":' + num(t.seq) + ',"t_ms":' + num(t.t_ms) + ',"live_bytes":' + num(t.live_bytes) +
-    ',"external_bytes":' + num(t.external_bytes) + ',"heap_bytes":' + num(t.heap_bytes) +
-    ',"step":' + q(t.step) + ',"reason":' + q(t.reason) + '}';
 
+  /** @type {(error: unknown) => ThrownError} */
   const describeError = (error) => {
     let name = 'Error';
     let message = '';
+    /** @type {string | null} */
     let stack = null;
     try {
       if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
-        name = StringCtor(error.name);
-        message = StringCtor(error.message);
-        stack = typeof error.stack === 'string' ? error.stack : null;
+        const thrown = /** @type {{ name?: unknown; message?: unknown; stack?: unknown }} */ (error);
+        name = StringCtor(thrown.name);
+        message = StringCtor(thrown.message);
+        stack = typeof thrown.stack === 'string' ? thrown.stack : null;
       } else {
         name = 'thrown value';
         message = StringCtor(error);
@@ -903,45 +1006,62 @@
     } catch {
       message = '(the thrown value could not be read)';
     }
-    return '{"name":' + q(cut(name, MAX_NAME)) + ',"message":' + q(cut(message, MAX_MESSAGE)) +
-      ',"stack":' + (stack === null ? 'null' : q(cut(stack, MAX_STACK))) + '}';
+    return { name: cut(name, MAX_NAME), message: cut(message, MAX_MESSAGE), stack: stack === null ? null : cut(stack, MAX_STACK) };
   };
 
-  const renderCheck = (check) => {
-    if (check === null) return 'null';
-    const message = check.message === null || check.message === undefined ? null : cut(check.message, MAX_MESSAGE);
-    return '{"correct":' + (check.correct === true ? 'true' : 'false') + ',"message":' + str(message) +
-      ',"first_bad_index":' + (typeof check.first_bad_index === 'number' ? num(check.first_bad_index) : 'null') + '}';
+  /**
+   * @typedef {{ correct?: unknown; message?: unknown; first_bad_index?: unknown }} CheckReturn
+   *   what an assignment's check returns
+   */
+  /** @type {(check: CheckReturn | null) => CheckRecord | null} */
+  const describeCheck = (check) => {
+    if (check === null) return null;
+    return {
+      correct: check.correct === true,
+      message: check.message === null || check.message === undefined ? null : cut(check.message, MAX_MESSAGE),
+      first_bad_index: typeof check.first_bad_index === 'number' ? check.first_bad_index : null,
+    };
   };
 
+  /**
+   * The report, made once the run is over: plain objects are safe here, read only by toJson.
+   * @param {IsolateReport['outcome']} outcome
+   * @param {unknown} error what the submission threw; undefined for nothing
+   * @param {CheckReturn | null} check
+   */
   const render = (outcome, error, check) => {
+    /** @type {StepRecord[]} */
     const steps = [];
-    const load = mapGet(stepStats, LOAD_STEP);
+    const load = /** @type {Stats} */ (mapGet(stepStats, LOAD_STEP));
     if (load.calls > 0) push(steps, load);
-    for (let i = 0; i < stepNames.length; i++) push(steps, mapGet(stepStats, stepNames[i]));
-    push(steps, mapGet(stepStats, entryName));
-    return '{"outcome":' + q(outcome) +
-      ',"error":' + (error === undefined ? 'null' : describeError(error)) +
-      ',"check":' + renderCheck(check) +
-      ',"peak_bytes":' + num(state.peak) +
-      ',"peak_external_bytes":' + num(state.peakExternal) +
-      ',"peak_heap_bytes":' + num(state.peakHeap) +
-      ',"peak_seq":' + num(state.peakSeq) +
-      ',"peak_mark":{"ticks":' + num(state.peakTicks) + ',"allocations":' + num(state.peakAllocations) + ',"reason":' + q(state.peakReason) + '}' +
-      ',"peak_step":' + str(state.peakStep) +
-      ',"cap_hit":' + (state.capHit ? 'true' : 'false') +
-      ',"cap_request_bytes":' + num(state.capRequestBytes) +
-      ',"gc_count":' + num(state.gcCount) +
-      ',"liveness_reads":' + num(state.livenessReads) +
-      ',"heap_checks":' + num(state.heapChecks) +
-      ',"liveness_failures":' + num(state.livenessFailures) +
-      ',"tolerance_bytes":' + num(tolerance()) +
-      ',"measure_ms":' + num(state.measureMs) +
-      ',"run_ms":' + num(dateNow() - state.startedAt) +
-      ',"steps":' + join(steps, renderStep) +
-      ',"live_at_peak":' + join(state.peakLive === null ? [] : state.peakLive, renderAllocation) +
-      ',"allocations":' + join(allocations, renderAllocation) +
-      ',"timeline":' + join(timeline, renderSample) + '}';
+    for (let i = 0; i < stepNames.length; i++) push(steps, /** @type {Stats} */ (mapGet(stepStats, stepNames[i])));
+    push(steps, /** @type {Stats} */ (mapGet(stepStats, entryName)));
+    /** @type {IsolateReport} */
+    const report = {
+      outcome,
+      error: error === undefined ? null : describeError(error),
+      check: describeCheck(check),
+      peak_bytes: state.peak,
+      peak_external_bytes: state.peakExternal,
+      peak_heap_bytes: state.peakHeap,
+      peak_seq: state.peakSeq,
+      peak_mark: { ticks: state.peakTicks, allocations: state.peakAllocations, reason: state.peakReason },
+      peak_step: state.peakStep,
+      cap_hit: state.capHit,
+      cap_request_bytes: state.capRequestBytes,
+      gc_count: state.gcCount,
+      liveness_reads: state.livenessReads,
+      heap_checks: state.heapChecks,
+      liveness_failures: state.livenessFailures,
+      tolerance_bytes: tolerance(),
+      measure_ms: state.measureMs,
+      run_ms: dateNow() - state.startedAt,
+      steps,
+      live_at_peak: state.peakLive === null ? [] : state.peakLive,
+      allocations,
+      timeline,
+    };
+    return toJson(report);
   };
 
   // Called by the host before it evaluates the submission's script: the baseline is what the
@@ -962,7 +1082,7 @@
     state.startedAt = dateNow();
     state.running = true;
     state.loading = true;
-    mapGet(stepStats, LOAD_STEP).calls = 1;
+    /** @type {Stats} */ (mapGet(stepStats, LOAD_STEP)).calls = 1;
     push(stepStack, LOAD_STEP);
     sample('start');
   };
@@ -970,7 +1090,7 @@
   // Called by the host once the script has been evaluated (or has failed to).
   const endLoad = () => {
     if (!measuring) return;
-    const load = mapGet(stepStats, LOAD_STEP);
+    const load = /** @type {Stats} */ (mapGet(stepStats, LOAD_STEP));
     load.live_after_bytes = sample('return:' + LOAD_STEP);
     stepStack.length = 0;
     state.loading = false;
@@ -981,18 +1101,19 @@
     if (!measuring) return;
     const final = sample('end');
     state.running = false;
-    const entry = mapGet(stepStats, entryName);
+    const entry = /** @type {Stats} */ (mapGet(stepStats, entryName));
     entry.calls = 1;
     entry.live_after_bytes = final;
     entry.duration_ms = dateNow() - state.runStartedAt - (state.measureMs - state.measureAtRun);
   };
 
+  /** @type {(value: unknown) => CheckReturn | null} */
   const runCheck = (value) => {
     if (typeof checker !== 'function') return null;
     return checker(value);
   };
 
-  // Called by the host with the submission's entry point. Returns the report as a JSON string.
+  /** Called by the host with the submission's entry point. @type {Harness['run']} */
   const run = async (entry) => {
     state.runStartedAt = dateNow();
     state.measureAtRun = state.measureMs;

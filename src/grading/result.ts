@@ -1,17 +1,20 @@
 // The grading result: one TypeBox schema is the source of the TypeScript type, the API's
-// validation, openapi.yaml and the tests' checks.
-import { Type, type Static, type StringOptions } from '@sinclair/typebox';
-import { cutLength, TEXT_LIMITS } from '../sandbox-host/text-limits.ts';
-
-// Every string has a bound: a result comes out of a sandbox process, and one that breaks a
-// bound (a compromised child, a harness defect) is refused before it is stored or shown.
-const NAME = cutLength(TEXT_LIMITS.name);
-const MESSAGE = cutLength(TEXT_LIMITS.message);
-/** A sentence that quotes a name and a message of the submission's. */
-const SENTENCE = 2 * MESSAGE;
-const Text = (maxLength: number, options: StringOptions = {}) => Type.String({ ...options, maxLength });
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+// validation, openapi.yaml and the tests' checks. What a sandboxed run reports reaches it as the
+// run's own records (sandbox-host/types.ts), with their bounds: a result comes out of a sandbox
+// process, and one that breaks a bound (a compromised child, a harness defect) is refused
+// before it is stored or shown.
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  AllocationBase,
+  HiddenCheck,
+  HolderRecord,
+  IsolateReport,
+  NAME,
+  Nullable,
+  SENTENCE,
+  Text,
+  ThrownError,
+} from '../sandbox-host/types.ts';
 
 export const GradeStatus = Type.Union([Type.Literal('passed'), Type.Literal('failed'), Type.Literal('error')], {
   description: 'passed: correct and under the limit; failed: ran but missed the limit or the result; error: could not be graded to the end',
@@ -31,59 +34,11 @@ export const GradeReason = Nullable(
   ]),
 );
 
-export const StepResult = Type.Object(
-  {
-    name: Text(NAME),
-    calls: Type.Integer({ minimum: 0 }),
-    allocated_bytes: Type.Integer({ description: 'ArrayBuffer bytes allocated while this step was the innermost one running' }),
-    peak_live_bytes: Type.Integer({ description: 'highest exact live figure sampled while a call of this step was on the stack' }),
-    live_after_bytes: Type.Integer({ description: 'exact live figure when the last measured call returned' }),
-    duration_ms: Type.Number({ description: 'wall time inside the step, measurement time excluded' }),
-  },
-  { additionalProperties: false },
-);
-
-export const AllocationBase = Type.Object(
-  {
-    id: Type.Integer(),
-    step: Text(NAME, { description: 'the step (or entry point) that was innermost when it was allocated' }),
-    site: Nullable(Text(3 * NAME, { description: '"function (file:line)"; null for allocations under 1 KiB' })),
-    function: Nullable(Text(NAME)),
-    file: Nullable(Text(NAME)),
-    line: Type.Integer(),
-    bytes: Type.Integer(),
-  },
-  { additionalProperties: false },
-);
-
-export const Holder = Type.Object(
-  {
-    name: Text(2 * NAME, { description: 'the variable, `variable.path` for an object property, or a description' }),
-    kind: Type.Union(
-      [
-        Type.Literal('local'),
-        Type.Literal('parameter'),
-        Type.Literal('closure'),
-        Type.Literal('global'),
-        Type.Literal('module'),
-        Type.Literal('property'),
-        Type.Literal('temporary'),
-        Type.Literal('new'),
-      ],
-      { description: 'temporary: an interpreter register of a nested call; new: the allocation that made the peak, being built' },
-    ),
-    function: Text(NAME, { description: '"(top level)" for global and module bindings' }),
-    file: Nullable(Text(NAME)),
-    line: Nullable(Type.Integer({ description: 'where that function was at the peak' })),
-  },
-  { additionalProperties: false },
-);
-
 export const LiveAllocation = Type.Composite(
   [
     AllocationBase,
     Type.Object({
-      holders: Type.Array(Holder, {
+      holders: Type.Array(HolderRecord, {
         maxItems: 8,
         description: 'what keeps it alive at the peak, innermost frame first (the first 8); empty when the explanation is missing',
       }),
@@ -104,59 +59,16 @@ export const Explanation = Type.Object(
   { additionalProperties: false },
 );
 
-export const Allocation = Type.Composite(
-  [
-    AllocationBase,
-    Type.Object({
-      born_seq: Type.Integer({ description: 'first timeline sample at which it is live' }),
-      died_seq: Nullable(Type.Integer({ description: 'first timeline sample at which it is gone; null if it outlived the run' })),
-    }),
-  ],
-  { additionalProperties: false },
-);
-
-export const TimelineSample = Type.Object(
-  {
-    seq: Type.Integer(),
-    t_ms: Type.Number(),
-    live_bytes: Type.Integer(),
-    external_bytes: Type.Integer(),
-    heap_bytes: Type.Integer(),
-    step: Text(NAME),
-    reason: Text(2 * NAME, { description: 'start, allocation, heap, return:<step> or end' }),
-  },
-  { additionalProperties: false },
-);
-
+/** What the submission threw, located in its code. */
 export const SubmissionError = Type.Object(
   {
-    name: Text(NAME),
-    message: Text(MESSAGE),
+    name: ThrownError.properties.name,
+    message: ThrownError.properties.message,
     line: Nullable(Type.Integer()),
     column: Nullable(Type.Integer()),
-    stack: Nullable(Text(cutLength(TEXT_LIMITS.stack), { description: 'frames of the submission and the helpers only' })),
+    stack: ThrownError.properties.stack,
   },
   { additionalProperties: false },
-);
-
-export const CheckResult = Type.Object(
-  {
-    correct: Type.Boolean(),
-    message: Nullable(Text(MESSAGE)),
-    first_bad_index: Nullable(Type.Integer({ description: 'first element that differs from the expected result' })),
-  },
-  { additionalProperties: false },
-);
-
-export const HiddenCheckResult = Type.Object(
-  {
-    correct: Type.Boolean(),
-    message: Text(SENTENCE, { description: 'what the check found on the hidden input' }),
-  },
-  {
-    additionalProperties: false,
-    description: 'a second, small run on input the submission cannot predict (from a seed it never sees), when the assignment declares one',
-  },
 );
 
 export const ScorePart = Type.Object(
@@ -194,21 +106,21 @@ export const GradeResult = Type.Object(
     reason: GradeReason,
     message: Text(2 * SENTENCE),
     correct: Nullable(Type.Boolean()),
-    check: Nullable(CheckResult),
-    hidden_check: Nullable(HiddenCheckResult),
+    check: IsolateReport.properties.check,
+    hidden_check: Nullable(HiddenCheck),
     peak_bytes: Nullable(Type.Integer({ description: 'highest live bytes (ArrayBuffers + JS heap) at any allocation, above the baseline' })),
     peak_external_bytes: Nullable(Type.Integer()),
     peak_heap_bytes: Nullable(Type.Integer()),
     limit_bytes: Type.Integer(),
-    peak_step: Nullable(Text(NAME)),
-    steps: Type.Array(StepResult, { maxItems: 102 }),
-    live_at_peak: Type.Array(LiveAllocation, { maxItems: 100, description: 'largest first (the first 100)' }),
+    peak_step: IsolateReport.properties.peak_step,
+    steps: IsolateReport.properties.steps,
+    live_at_peak: Type.Array(LiveAllocation, { maxItems: IsolateReport.properties.live_at_peak.maxItems, description: 'largest first (the first 100)' }),
     explanation: Nullable(Explanation),
     untracked_at_peak_bytes: Type.Integer({
       description: 'ArrayBuffer bytes live at the peak that no listed allocation accounts for (allocations under 1 KiB, or past the first 100 listed)',
     }),
-    allocations: Type.Array(Allocation, { maxItems: 500, description: 'allocations of 64 KiB or more (the first 500), with their lifetimes on the timeline' }),
-    timeline: Type.Array(TimelineSample, { maxItems: 1000, description: 'the exact samples, in order (the first 1,000)' }),
+    allocations: IsolateReport.properties.allocations,
+    timeline: IsolateReport.properties.timeline,
     error: Nullable(SubmissionError),
     limits: GradeLimits,
     measurement: Type.Object(
@@ -229,7 +141,7 @@ export const GradeResult = Type.Object(
 );
 
 export type GradeResult = Static<typeof GradeResult>;
-export type Holder = Static<typeof Holder>;
+export type Holder = HolderRecord;
 export type LiveAllocation = Static<typeof LiveAllocation>;
 export type GradeReason = Static<typeof GradeReason>;
 export type GradeStatus = Static<typeof GradeStatus>;

@@ -3,7 +3,8 @@
 // the peak so far if V8 aborts this process in the middle of a run.
 import { writeSync } from 'node:fs';
 import { runInIsolate, takeRecycle } from './isolate-run.ts';
-import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { ChildMessage, ParentMessage, PeakLine } from './protocol.ts';
+import { cutText, TEXT_LIMITS } from './text-limits.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
 
@@ -11,7 +12,7 @@ process.on('message', (message: ParentMessage) => {
   if (message.type !== 'run') return;
   const { id, job } = message;
   runInIsolate(job, {
-    onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak })}\n`),
+    onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak } satisfies PeakLine)}\n`),
     onMeasured: (outcome) => send({ type: 'measured', id, outcome }),
   })
     .then((outcome) => send({ type: 'result', id, outcome, recycle: takeRecycle() }))
@@ -19,7 +20,7 @@ process.on('message', (message: ParentMessage) => {
       send({
         type: 'result',
         id,
-        outcome: { kind: 'crashed', message: `sandbox failure: ${String(error)}`, peak: null },
+        outcome: { kind: 'crashed', message: cutText(`sandbox failure: ${String(error)}`, TEXT_LIMITS.message), peak: null },
         recycle: true,
       }),
     );

@@ -10,7 +10,17 @@ import type { PausedState } from './holders.ts';
 import { instrument, type Instrumented } from './instrument.ts';
 import { runSubmission, type RunResult } from './run-submission.ts';
 import { SUBMISSION_FILE } from './constants.ts';
-import type { HiddenCheck, HolderRecord, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
+import { cutText, TEXT_LIMITS } from './text-limits.ts';
+import {
+  MAX_HOLDERS_SENT,
+  type HiddenCheck,
+  type HolderRecord,
+  type IsolateReport,
+  type PeakHolders,
+  type PeakSoFar,
+  type RunOutcome,
+  type SandboxJob,
+} from './types.ts';
 
 /** Peaks at which the measured run reads who holds what; past them, a replay reads the last. */
 const MAX_HOLDER_READS = 24;
@@ -43,7 +53,8 @@ const noted = (result: RunResult) => {
 
 export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {}): Promise<RunOutcome> {
   const transformed = instrument(job.code);
-  if (transformed.ok === false) return { kind: 'invalid', message: transformed.message };
+  // The message quotes a name of the submission's.
+  if (transformed.ok === false) return { kind: 'invalid', message: cutText(transformed.message, TEXT_LIMITS.message) };
   const instrumented = transformed.ok === true ? transformed.instrumented : null;
   const explaining = job.limits.explainMs > 0;
   const first = noted(
@@ -99,8 +110,13 @@ async function replayToPeak(job: SandboxJob, report: IsolateReport, why: string,
  */
 function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedState | undefined): PeakHolders {
   if (state === undefined) return { status: 'complete', held: [], frames: [] };
-  const caller = state.frames.find((f) => f.file === SUBMISSION_FILE) ?? state.frames[0];
-  const innermost = state.frames[0];
+  // Bounded as the parent's check requires: function names are the submission's to choose, and
+  // a deep recursion has as many frames, and holders, as it likes.
+  const named = <T extends { function: string }>(list: T[]) =>
+    list.slice(0, MAX_HOLDERS_SENT).map((entry) => ({ ...entry, function: cutText(entry.function, TEXT_LIMITS.name) }));
+  const frames = named(state.frames);
+  const caller = frames.find((f) => f.file === SUBMISSION_FILE) ?? frames[0];
+  const innermost = frames[0];
   const unnamed = (a: IsolateReport['live_at_peak'][number]): HolderRecord =>
     a.born_seq === report.peak_seq
       ? { name: `being built by ${a.step}`, kind: 'new', function: innermost?.function ?? a.step, file: innermost?.file ?? null, line: innermost?.line ?? null }
@@ -113,8 +129,8 @@ function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedStat
         };
   return {
     status: 'complete',
-    held: report.live_at_peak.map((a) => ({ id: a.id, holders: state.held.get(a.id) ?? [unnamed(a)] })),
-    frames: state.frames,
+    held: report.live_at_peak.map((a) => ({ id: a.id, holders: named(state.held.get(a.id) ?? [unnamed(a)]) })),
+    frames,
   };
 }
 

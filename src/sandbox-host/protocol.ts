@@ -1,13 +1,23 @@
-// Messages between a sandbox child process and its parent, over Node's IPC channel.
-import type { RunOutcome, SandboxJob } from './types.ts';
+// Messages between a sandbox child process and its parent, over Node's IPC channel, and the peak
+// lines a child writes to its stdout. What the child sends is a schema: the parent checks it
+// (boundary.ts) before it reads any of it.
+import { Type, type Static } from '@sinclair/typebox';
+import { PeakSoFar, RunOutcome, type SandboxJob } from './types.ts';
 
 export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
+
 /**
  * `measured`: everything the verdict needs, sent before a replay explains the peak; the parent
  * keeps it should the child die or run out of time during the replay. `recycle`: the child
  * should be replaced before its next job (see takeRecycle in isolate-run.ts).
  */
-export type ChildMessage =
-  | { type: 'ready' }
-  | { type: 'measured'; id: number; outcome: RunOutcome }
-  | { type: 'result'; id: number; outcome: RunOutcome; recycle: boolean };
+export const ChildMessage = Type.Union([
+  Type.Object({ type: Type.Literal('ready') }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('measured'), id: Type.Integer(), outcome: RunOutcome }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('result'), id: Type.Integer(), outcome: RunOutcome, recycle: Type.Boolean() }, { additionalProperties: false }),
+]);
+export type ChildMessage = Static<typeof ChildMessage>;
+
+/** A new peak of job `id`, written with a blocking write so that it outlives a V8 abort. */
+export const PeakLine = Type.Object({ id: Type.Integer(), peak: PeakSoFar }, { additionalProperties: false });
+export type PeakLine = Static<typeof PeakLine>;

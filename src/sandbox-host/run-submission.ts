@@ -3,14 +3,17 @@
 // all runs of this kind, set up differently. Only the sandbox child process calls it: hostile
 // code can crash whatever process hosts the isolate (isolated-vm's README).
 import { readFileSync } from 'node:fs';
+import { parseReport } from './boundary.ts';
 import { SUBMISSION_FILE } from './constants.ts';
 import { readHolders, type CallFrame, type PausedState, type RunScript } from './holders.ts';
 import { InspectorClient } from './inspector.ts';
 import { LOOP_BATCH, LOOP_TICK, originalColumn, TICK, type Instrumented } from './instrument.ts';
 import { ivm, type ivmModule } from './isolated-vm.ts';
+import { LIST_LIMITS } from './list-limits.ts';
 import { readLiveness } from './liveness.ts';
+import { trimStack } from './stacks.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
-import type { IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
+import type { ExplainMode, Harness, HarnessConfig, HostStats, IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
 
 const PRELUDE_FILE = 'memgrade:harness';
 const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
@@ -21,12 +24,6 @@ const CPU_POLL_MS = 25;
 const TERMINATE_GRACE_MS = 1000;
 /** How long the inspector gets to answer its last messages before its session is disposed. */
 const DRAIN_TIMEOUT_MS = 1000;
-
-/** How the harness explains the peak: not at all, at each new peak, or at one given sample. */
-export type ExplainMode =
-  | { mode: 'off' }
-  | { mode: 'peaks'; maxPauses: number }
-  | ({ mode: 'at'; external: number } & IsolateReport['peak_mark']);
 
 export interface RunOptions {
   explain: ExplainMode;
@@ -71,18 +68,6 @@ function parseCompileError(error: unknown, file: string) {
   return { message: raw, line: null, column: null };
 }
 
-/**
- * Keeps the error line and the frames of the submission and the assignment's helpers; drops the
- * harness's own frames, which say nothing to a student.
- */
-function trimStack(stack: string | null, keepFiles: string[]): string | null {
-  if (stack === null) return null;
-  const lines = stack.split('\n');
-  const head = lines.filter((line) => !line.startsWith('    at '));
-  const frames = lines.filter((line) => line.startsWith('    at ') && keepFiles.some((f) => line.includes(`${f}:`)));
-  return cutText([...head, ...frames].join('\n'), TEXT_LIMITS.stack);
-}
-
 /** Runs the submission once, as `options` say. Never throws for anything the submission does. */
 export async function runSubmission(job: SandboxJob, options: RunOptions): Promise<RunResult> {
   // Every run has the inspector on: the harness learns through it which buffers a GC freed.
@@ -96,7 +81,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
 
   // The harness reads the isolate's figures here: mode 1 takes the baseline, mode 2 an estimate
   // (no GC before it: garbage included), any other an exact sample right after a full GC.
-  const stats = new ivm.Callback((mode?: number) => {
+  const readStats: HostStats = (mode) => {
     const s = isolate.getHeapStatisticsSync();
     const external = s.externally_allocated_size;
     const heap = s.used_heap_size;
@@ -110,7 +95,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       }
     }
     return [external, heap];
-  });
+  };
 
   // The inspector shows no file names for isolated-vm's scripts: they are told apart by source.
   const files: RunScript[] = [
@@ -149,7 +134,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       if (read === 'late') explainFailure = `reading who held what ran past its ${options.explainBudgetMs} ms budget`;
       else if (read !== null) paused.set(read.seq, read);
     } catch (error) {
-      explainFailure = `the paused run could not be read: ${error instanceof Error ? error.message : String(error)}`;
+      explainFailure = `the paused run could not be read: ${cutText(error instanceof Error ? error.message : String(error), TEXT_LIMITS.name)}`;
     } finally {
       clearTimeout(timer);
     }
@@ -201,10 +186,12 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     stack: trimStack(unshift(error.stack), keepFiles),
   });
   const withError = (report: IsolateReport): IsolateReport => (report.error ? { ...report, error: thrown(report.error) } : report);
+  // The harness failed, or the submission got past it: nothing of the report is used.
+  const malformed = (problem: string): Measured => ({ kind: 'crashed', message: `the harness sent a malformed report (${problem})`, peak });
 
   let measured: Measured;
   let harness: ivmModule.Reference<Record<string, unknown>> | null = null;
-  const call = async (name: string, args: unknown[] = [], promise = false) => {
+  const call = async (name: keyof Harness, args: unknown[] = [], promise = false) => {
     const fn = await harness!.get(name, { reference: true });
     return fn.apply(undefined, args, promise ? { result: { promise: true } } : {});
   };
@@ -215,7 +202,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
       reference: true,
     });
-    const config = {
+    const config: HarnessConfig = {
       steps: job.steps,
       entry: job.entryPoint,
       check: job.check ?? '',
@@ -226,8 +213,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       explain: options.explain,
       measure: options.hiddenSeed === undefined,
       text: TEXT_LIMITS,
+      lists: LIST_LIMITS,
     };
-    harness = (await install.apply(undefined, [stats, new ivm.ExternalCopy(config).copyInto()], {
+    harness = (await install.apply(undefined, [new ivm.Callback(readStats), new ivm.ExternalCopy(config).copyInto()], {
       result: { reference: true },
     })) as ivmModule.Reference<Record<string, unknown>>;
 
@@ -250,12 +238,12 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       } else if ('error' in entry) {
         // The script threw while it loaded: its measurement so far is kept with the error.
         await call('endLoad');
-        const report = JSON.parse((await call('reportLoad')) as string) as IsolateReport;
-        measured = { kind: 'load_error', error: thrown(entry.error), report };
+        const report = parseReport(await call('reportLoad'));
+        measured = report.ok ? { kind: 'load_error', error: thrown(entry.error), report: report.value } : malformed(report.problem);
       } else {
         await call('endLoad');
-        const json = (await call('run', [entry.ref.derefInto()], true)) as string;
-        measured = { kind: 'report', report: withError(JSON.parse(json) as IsolateReport) };
+        const report = parseReport(await call('run', [entry.ref.derefInto()], true));
+        measured = report.ok ? { kind: 'report', report: withError(report.value) } : malformed(report.problem);
       }
     }
   } catch (error) {

@@ -5,8 +5,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseChildMessage, parsePeakLine } from './boundary.ts';
 import { sandboxLaunch } from './launch.ts';
-import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { ParentMessage } from './protocol.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
 const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
@@ -74,17 +75,15 @@ export class SandboxProcess {
     });
     if (this.child.stdout) {
       createInterface({ input: this.child.stdout }).on('line', (line) => {
-        try {
-          const { id, peak } = JSON.parse(line) as { id: number; peak: PeakSoFar };
-          this.peaks.set(id, peak);
-        } catch {
-          // Not a peak line: a child only writes peaks to stdout, anything else is noise.
-        }
+        // A child only writes peaks to stdout: anything else is noise.
+        const parsed = parsePeakLine(line);
+        if (parsed.ok) this.peaks.set(parsed.value.id, parsed.value.peak);
       });
     }
     this.ready = new Promise((resolve, reject) => {
-      const onMessage = (message: ChildMessage) => {
-        if (message.type === 'ready') {
+      const onMessage = (message: unknown) => {
+        const parsed = parseChildMessage(message);
+        if (parsed.ok && parsed.value.type === 'ready') {
           this.child.off('message', onMessage);
           resolve();
         }
@@ -147,7 +146,16 @@ export class SandboxProcess {
         this.maxRss = Math.max(this.maxRss, rss);
         if (rss > rssLimit) kill('rss');
       }, RSS_POLL_MS);
-      const onMessage = (message: ChildMessage) => {
+      const onMessage = (raw: unknown) => {
+        const parsed = parseChildMessage(raw);
+        if (!parsed.ok) {
+          // Nothing of it is used, and a child that sent it gets no other job.
+          const peak = this.peaks.get(id) ?? null;
+          void this.close();
+          finish({ kind: 'crashed', message: `the sandbox process sent a malformed message (${parsed.problem})`, peak });
+          return;
+        }
+        const message = parsed.value;
         if (message.type === 'measured' && message.id === id) measured = message.outcome;
         if (message.type !== 'result' || message.id !== id) return;
         // A child that asks to be replaced is stopped now, and so is one that kept much of the

@@ -1,4 +1,24 @@
 // Shapes exchanged between the grading layer, the sandbox child process and the isolate.
+//
+// What travels towards the grader (the harness's report out of the isolate, a child's outcome)
+// is a TypeBox schema, defined once: it gives the TypeScript type, the JSDoc types the harness
+// (sandbox/runtime/prelude.js) is type-checked against, and the check of what arrives
+// (boundary.ts). The API's result (grading/result.ts) is made of the same records, so their
+// descriptions here are the API's documentation too.
+//
+// Every string and list has the bound its producer cuts it to, so that the schema states it: a
+// submission is hostile, and what crosses from the isolate or the child is refused past it.
+import { Type, type Static, type StringOptions, type TProperties } from '@sinclair/typebox';
+import { LIST_LIMITS } from './list-limits.ts';
+import { cutLength, TEXT_LIMITS } from './text-limits.ts';
+
+export const NAME = cutLength(TEXT_LIMITS.name);
+export const MESSAGE = cutLength(TEXT_LIMITS.message);
+/** A sentence that quotes a name and a message of the submission's. */
+export const SENTENCE = 2 * MESSAGE;
+export const Text = (maxLength: number, options: StringOptions = {}) => Type.String({ ...options, maxLength });
+
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Everything a sandbox child needs to grade one submission; plain data, sent over IPC. */
 export interface SandboxJob {
@@ -22,120 +42,266 @@ export interface SandboxLimits {
   explainMs: number;
 }
 
+// ---- into the isolate: what the host hands the harness ----------------------------------------
+
+/** How the harness explains the peak: not at all, at each new peak, or at one given sample. */
+export type ExplainMode =
+  | { mode: 'off' }
+  | { mode: 'peaks'; maxPauses: number }
+  | ({ mode: 'at'; external: number } & IsolateReport['peak_mark']);
+
+/** The harness's `install` configuration, copied into the isolate. */
+export interface HarnessConfig {
+  steps: string[];
+  entry: string;
+  /** The checking helper's name; '' when there is none. */
+  check: string;
+  /** The hidden check's setup helper's name; '' when there is none. */
+  hiddenSetup: string;
+  /** Globals the instrumented submission calls (instrument.ts). */
+  tick: string;
+  loopTick: string;
+  loopBatch: number;
+  explain: ExplainMode;
+  /** False for the hidden check's run, which measures nothing. */
+  measure: boolean;
+  text: typeof TEXT_LIMITS;
+  lists: typeof LIST_LIMITS;
+}
+
+/**
+ * The host's callback for the isolate's figures, [external bytes, used heap bytes]: mode 1 also
+ * takes them as the baseline, mode 2 is an estimate (no GC before it), none an exact sample.
+ */
+export type HostStats = (mode?: 1 | 2) => [external: number, heap: number];
+
+/** What the harness's `install` returns; the host calls these by name. */
+export interface Harness {
+  installHelpers(helpers: Record<PropertyKey, unknown>): void;
+  setupHidden(seed: number): void;
+  begin(): void;
+  endLoad(): void;
+  /** Runs the entry point; resolves with the report as JSON text. */
+  run(entry: () => unknown): Promise<string>;
+  /** The report of a script that threw while it loaded, as JSON text. */
+  reportLoad(): string;
+}
+
+// ---- the records of a run, as the API shows them too ------------------------------------------
+
+export const StepRecord = Type.Object(
+  {
+    name: Text(NAME),
+    calls: Type.Integer({ minimum: 0 }),
+    allocated_bytes: Type.Integer({ description: 'ArrayBuffer bytes allocated while this step was the innermost one running' }),
+    peak_live_bytes: Type.Integer({ description: 'highest exact live figure sampled while a call of this step was on the stack' }),
+    live_after_bytes: Type.Integer({ description: 'exact live figure when the last measured call returned' }),
+    duration_ms: Type.Number({ description: 'wall time inside the step, measurement time excluded' }),
+  },
+  { additionalProperties: false },
+);
+export type StepRecord = Static<typeof StepRecord>;
+
+/** What every listed allocation has, in the report's lists and in the API's. */
+export const AllocationBase = Type.Object(
+  {
+    id: Type.Integer(),
+    step: Text(NAME, { description: 'the step (or entry point) that was innermost when it was allocated' }),
+    site: Nullable(Text(3 * NAME, { description: '"function (file:line)"; null for allocations under 1 KiB' })),
+    function: Nullable(Text(NAME)),
+    file: Nullable(Text(NAME)),
+    line: Type.Integer(),
+    bytes: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
 /** One tracked ArrayBuffer allocation, as the in-isolate harness reports it. */
-export interface AllocationRecord {
-  id: number;
-  step: string;
-  site: string | null;
-  function: string | null;
-  file: string | null;
-  line: number;
-  bytes: number;
-  born_seq: number;
-  died_seq: number | null;
-}
+export const AllocationRecord = Type.Composite(
+  [
+    AllocationBase,
+    Type.Object({
+      born_seq: Type.Integer({ description: 'first timeline sample at which it is live' }),
+      died_seq: Nullable(Type.Integer({ description: 'first timeline sample at which it is gone; null if it outlived the run' })),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type AllocationRecord = Static<typeof AllocationRecord>;
 
-export interface StepRecord {
-  name: string;
-  calls: number;
-  allocated_bytes: number;
-  peak_live_bytes: number;
-  live_after_bytes: number;
-  duration_ms: number;
-}
+export const SampleRecord = Type.Object(
+  {
+    seq: Type.Integer(),
+    t_ms: Type.Number(),
+    live_bytes: Type.Integer(),
+    external_bytes: Type.Integer(),
+    heap_bytes: Type.Integer(),
+    step: Text(NAME),
+    reason: Text(2 * NAME, { description: 'start, allocation, heap, return:<step> or end' }),
+  },
+  { additionalProperties: false },
+);
+export type SampleRecord = Static<typeof SampleRecord>;
 
-export interface SampleRecord {
-  seq: number;
-  t_ms: number;
-  live_bytes: number;
-  external_bytes: number;
-  heap_bytes: number;
-  step: string;
-  reason: string;
-}
+export const CheckRecord = Type.Object(
+  {
+    correct: Type.Boolean(),
+    message: Nullable(Text(MESSAGE)),
+    first_bad_index: Nullable(Type.Integer({ description: 'first element that differs from the expected result' })),
+  },
+  { additionalProperties: false },
+);
+export type CheckRecord = Static<typeof CheckRecord>;
 
-export interface ThrownError {
-  name: string;
-  message: string;
-  stack: string | null;
-}
-
-export interface CheckRecord {
-  correct: boolean;
-  message: string | null;
-  first_bad_index: number | null;
-}
-
-/** `temporary`: an interpreter register; `new`: the allocation that made the peak, not yet stored anywhere. */
-export type HolderKind = 'local' | 'parameter' | 'closure' | 'global' | 'module' | 'property' | 'temporary' | 'new';
+/** What the submission threw; the harness cuts it, the host then trims its stack. */
+export const ThrownError = Type.Object(
+  {
+    name: Text(NAME),
+    message: Text(MESSAGE),
+    stack: Nullable(Text(cutLength(TEXT_LIMITS.stack), { description: 'frames of the submission and the helpers only' })),
+  },
+  { additionalProperties: false },
+);
+export type ThrownError = Static<typeof ThrownError>;
 
 /** A binding that keeps an allocation alive at the peak. */
-export interface HolderRecord {
-  /** Variable name, `name.path` for an object property, or a description for a temporary. */
-  name: string;
-  kind: HolderKind;
-  function: string;
-  file: string | null;
-  line: number | null;
-}
-
-/** Holders of the allocations alive at the peak, from a replay paused at the peak. */
-export type PeakHolders =
-  | { status: 'complete'; held: { id: number; holders: HolderRecord[] }[]; frames: { function: string; file: string; line: number }[] }
-  | { status: 'missing'; reason: string };
-
-/** The harness's report, parsed from the JSON string it builds inside the isolate. */
-export interface IsolateReport {
-  /** load_failed: the script threw while it loaded; the report holds what was measured so far. */
-  outcome: 'returned' | 'threw' | 'memory_cap' | 'check_threw' | 'load_failed';
-  error: ThrownError | null;
-  check: CheckRecord | null;
-  peak_bytes: number;
-  peak_external_bytes: number;
-  peak_heap_bytes: number;
-  peak_seq: number;
-  /** Where the run was at the peak's sample, the same in every run: how a replay finds it. */
-  peak_mark: { ticks: number; allocations: number; reason: string };
-  peak_step: string | null;
-  cap_hit: boolean;
-  cap_request_bytes: number;
-  gc_count: number;
-  /** Pauses in which the host read which tracked buffers are alive, and those it did not answer. */
-  liveness_reads: number;
-  /** Looks at the heap's size prompted by the submission's ticks and large built-in results. */
-  heap_checks: number;
-  liveness_failures: number;
-  /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
-  tolerance_bytes: number;
-  measure_ms: number;
-  run_ms: number;
-  steps: StepRecord[];
-  live_at_peak: AllocationRecord[];
-  allocations: AllocationRecord[];
-  timeline: SampleRecord[];
-}
+export const HolderRecord = Type.Object(
+  {
+    name: Text(2 * NAME, { description: 'the variable, `variable.path` for an object property, or a description' }),
+    kind: Type.Union(
+      [
+        Type.Literal('local'),
+        Type.Literal('parameter'),
+        Type.Literal('closure'),
+        Type.Literal('global'),
+        Type.Literal('module'),
+        Type.Literal('property'),
+        Type.Literal('temporary'),
+        Type.Literal('new'),
+      ],
+      { description: 'temporary: an interpreter register of a nested call; new: the allocation that made the peak, being built' },
+    ),
+    function: Text(NAME, { description: '"(top level)" for global and module bindings' }),
+    file: Nullable(Text(NAME)),
+    line: Nullable(Type.Integer({ description: 'where that function was at the peak' })),
+  },
+  { additionalProperties: false },
+);
+export type HolderRecord = Static<typeof HolderRecord>;
+export type HolderKind = HolderRecord['kind'];
 
 /** The check of a second, small run on input the submission could not predict. */
-export interface HiddenCheck {
-  correct: boolean;
-  message: string;
-}
+export const HiddenCheck = Type.Object(
+  {
+    correct: Type.Boolean(),
+    message: Text(SENTENCE, { description: 'what the check found on the hidden input' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'a second, small run on input the submission cannot predict (from a seed it never sees), when the assignment declares one',
+  },
+);
+export type HiddenCheck = Static<typeof HiddenCheck>;
+
+// ---- out of the isolate: the harness's report ------------------------------------------------
+
+export const IsolateReport = Type.Object(
+  {
+    /** load_failed: the script threw while it loaded; the report holds what was measured so far. */
+    outcome: Type.Union([
+      Type.Literal('returned'),
+      Type.Literal('threw'),
+      Type.Literal('memory_cap'),
+      Type.Literal('check_threw'),
+      Type.Literal('load_failed'),
+    ]),
+    error: Nullable(ThrownError),
+    check: Nullable(CheckRecord),
+    peak_bytes: Type.Integer(),
+    peak_external_bytes: Type.Integer(),
+    peak_heap_bytes: Type.Integer(),
+    peak_seq: Type.Integer(),
+    /** Where the run was at the peak's sample, the same in every run: how a replay finds it. */
+    peak_mark: Type.Object(
+      { ticks: Type.Integer(), allocations: Type.Integer(), reason: SampleRecord.properties.reason },
+      { additionalProperties: false },
+    ),
+    peak_step: Nullable(Text(NAME)),
+    cap_hit: Type.Boolean(),
+    /** What the submission asked for: the length it passed, which need not be whole. */
+    cap_request_bytes: Type.Number(),
+    gc_count: Type.Integer({ minimum: 0 }),
+    /** Pauses in which the host read which tracked buffers are alive, and those it did not answer. */
+    liveness_reads: Type.Integer({ minimum: 0 }),
+    /** Looks at the heap's size prompted by the submission's ticks and large built-in results. */
+    heap_checks: Type.Integer({ minimum: 0 }),
+    liveness_failures: Type.Integer({ minimum: 0 }),
+    /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
+    tolerance_bytes: Type.Integer(),
+    measure_ms: Type.Number(),
+    run_ms: Type.Number(),
+    /** The script's top level when it ran any, each step of the manifest (100 at most), the entry point. */
+    steps: Type.Array(StepRecord, { maxItems: 102 }),
+    /** Largest first; the host adds their holders and hints. */
+    live_at_peak: Type.Array(AllocationRecord, { maxItems: LIST_LIMITS.listedAtPeak }),
+    allocations: Type.Array(AllocationRecord, {
+      maxItems: LIST_LIMITS.lifetimes,
+      description: 'allocations of 64 KiB or more (the first 500), with their lifetimes on the timeline',
+    }),
+    timeline: Type.Array(SampleRecord, { maxItems: LIST_LIMITS.timeline, description: 'the exact samples, in order (the first 1,000)' }),
+  },
+  { additionalProperties: false },
+);
+/** The harness's report, parsed and checked from the JSON text it builds inside the isolate. */
+export type IsolateReport = Static<typeof IsolateReport>;
+
+// ---- out of the child process: how a run ended ------------------------------------------------
+
+/**
+ * Holders sent per allocation, and frames sent: deep recursion can give an allocation one holder
+ * per frame. The API lists 8 and counts the rest; past this bound the count is a floor.
+ */
+export const MAX_HOLDERS_SENT = 1000;
+
+/** Holders of the allocations alive at the peak, read while the run was paused there. */
+export const PeakHolders = Type.Union([
+  Type.Object(
+    {
+      status: Type.Literal('complete'),
+      held: Type.Array(
+        Type.Object({ id: Type.Integer(), holders: Type.Array(HolderRecord, { maxItems: MAX_HOLDERS_SENT }) }, { additionalProperties: false }),
+        { maxItems: LIST_LIMITS.listedAtPeak },
+      ),
+      /** The frames outside the harness at the pause, innermost first. */
+      frames: Type.Array(
+        Type.Object({ function: Text(NAME), file: Text(NAME), line: Type.Integer() }, { additionalProperties: false }),
+        { maxItems: MAX_HOLDERS_SENT },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ status: Type.Literal('missing'), reason: Text(SENTENCE) }, { additionalProperties: false }),
+]);
+export type PeakHolders = Static<typeof PeakHolders>;
 
 /** Highest exact live figure seen by the host, kept even when the isolate dies. */
-export interface PeakSoFar {
-  peak_bytes: number;
-  peak_external_bytes: number;
-  peak_heap_bytes: number;
-}
+export const PeakSoFar = Type.Pick(IsolateReport, ['peak_bytes', 'peak_external_bytes', 'peak_heap_bytes']);
+export type PeakSoFar = Static<typeof PeakSoFar>;
+
+const Message = Text(MESSAGE);
+const Outcome = <K extends string, P extends TProperties>(kind: K, properties: P) =>
+  Type.Object({ kind: Type.Literal(kind), ...properties }, { additionalProperties: false });
 
 /** How a sandboxed run ended, before any verdict is drawn from it. */
-export type RunOutcome =
-  | { kind: 'report'; report: IsolateReport; holders: PeakHolders; hidden: HiddenCheck | null }
-  | { kind: 'syntax_error'; message: string; line: number | null; column: number | null }
+export const RunOutcome = Type.Union([
+  Outcome('report', { report: IsolateReport, holders: PeakHolders, hidden: Nullable(HiddenCheck) }),
+  Outcome('syntax_error', { message: Message, line: Nullable(Type.Integer()), column: Nullable(Type.Integer()) }),
   /** Refused before it ran: it reaches for what the grader inserts (instrument.ts). */
-  | { kind: 'invalid'; message: string }
-  | { kind: 'missing_entry_point'; message: string }
-  | { kind: 'load_error'; error: ThrownError; report: IsolateReport | null }
-  | { kind: 'timeout'; limit: 'wall' | 'cpu'; limit_ms: number; peak: PeakSoFar | null }
-  | { kind: 'memory_cap'; message: string; peak: PeakSoFar | null }
-  | { kind: 'crashed'; message: string; peak: PeakSoFar | null };
+  Outcome('invalid', { message: Message }),
+  Outcome('missing_entry_point', { message: Message }),
+  Outcome('load_error', { error: ThrownError, report: Nullable(IsolateReport) }),
+  Outcome('timeout', { limit: Type.Union([Type.Literal('wall'), Type.Literal('cpu')]), limit_ms: Type.Integer(), peak: Nullable(PeakSoFar) }),
+  Outcome('memory_cap', { message: Message, peak: Nullable(PeakSoFar) }),
+  Outcome('crashed', { message: Message, peak: Nullable(PeakSoFar) }),
+]);
+export type RunOutcome = Static<typeof RunOutcome>;

@@ -32,7 +32,7 @@ describe('holders at the peak', () => {
     assert.match(hints.subtract_scalar!, /`data` is not read after line 6/);
     assert.equal(hints.duplicate_data, null);
     assert.equal(hints.add_scalar, null);
-    assert.match(r.explanation!.summary, /4 allocations were alive at the peak \(4 x 100 MB array\).*done in 190\.7 MiB \(2 x 100 MB array\)/);
+    assert.match(r.explanation.summary, /4 allocations were alive at the peak \(4 x 100 MB array\).*done in 190\.7 MiB \(2 x 100 MB array\)/);
   });
 
   test('a variable captured by a closure on the stack is named as a closure', async () => {
