@@ -3,7 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { resolve } from 'node:path';
-import { DEFAULT_ASSIGNMENTS_DIR } from './grading/assignments.ts';
+import { DEFAULT_ASSIGNMENTS_DIR } from './grading/index.ts';
 import { ConfigError } from './errors.ts';
 
 const Count = (fallback: number, description: string, minimum = 1) =>

@@ -5,18 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, type Config } from './config.ts';
-import { loadAssignments, type Assignment } from './grading/assignments.ts';
-import { buildApp } from './http/app.ts';
-import { LocalQueue } from './queue/local-queue.ts';
-import { BOSS_OPTIONS, PgBossQueue } from './queue/pg-boss-queue.ts';
-import type { Grader, GradingQueue } from './queue/queue.ts';
-import { poolSize, SandboxPool } from './sandbox-host/pool.ts';
-import { sandboxLaunch } from './sandbox-host/launch.ts';
-import { rssLimitBytes, SANDBOX_ENTRY } from './sandbox-host/sandbox-process.ts';
-import { openStore } from './store/open.ts';
-import type { PostgresStore } from './store/postgres-store.ts';
-import type { SubmissionStore } from './store/store.ts';
-import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { loadAssignments, type Assignment } from './grading/index.ts';
+import { buildApp } from './http/index.ts';
+import { BOSS_OPTIONS, LocalQueue, PgBossQueue, type Grader, type GradingQueue } from './queue/index.ts';
+import { poolSize, rssLimitBytes, SANDBOX_ENTRY, sandboxLaunch, SandboxPool } from './sandbox-host/index.ts';
+import { openStore, type PostgresStore, type SubmissionStore } from './store/index.ts';
+import { WebhookDeliverer } from './webhooks/index.ts';
 
 /** The grading half: what `memgrade worker` runs, and what the service runs under its API. */
 export interface Grading {

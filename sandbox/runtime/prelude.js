@@ -216,6 +216,8 @@
     } catch {
       text = 'Error';
     }
+    // A V8 CallSite prints itself as the stack line it stands for.
+    // eslint-disable-next-line @typescript-eslint/restrict-plus-operands, @typescript-eslint/no-base-to-string
     for (let i = 0; i < callSites.length; i++) text += '\n    at ' + callSites[i];
     return text;
   };
@@ -990,6 +992,8 @@
   /** @type {(error: unknown) => ThrownError} */
   const describeError = (error) => {
     let name = 'Error';
+    // What is left when reading the thrown value's own message throws.
+    // eslint-disable-next-line no-useless-assignment
     let message = '';
     /** @type {string | null} */
     let stack = null;

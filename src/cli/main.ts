@@ -2,7 +2,7 @@
 //
 // `grade` starts its sandbox process before anything else is loaded: the child's start (Node,
 // isolated-vm) then overlaps with this process's own loading of the grading modules.
-import { SandboxProcess } from '../sandbox-host/sandbox-process.ts';
+import { SandboxProcess } from '../sandbox-host/index.ts';
 import { UsageError } from './usage.ts';
 
 const [command, ...args] = process.argv.slice(2);

@@ -28,7 +28,8 @@ export const Manifest = Type.Object(
         {
           additionalProperties: false,
           description:
-            'helper that switches the others to input made from a seed (its argument), for a second, small run that a hard-coded answer fails; the check must then expect what that input gives',
+            'helper that switches the others to input made from a seed (its argument), for a second, small run that a ' +
+            'hard-coded answer fails; the check must then expect what that input gives',
         },
       ),
     ),

@@ -1,7 +1,6 @@
 // Turns the holders found at the peak into what a student reads: who holds each allocation,
 // a hint where the holder is in the submission, and the budget in the exercise's own unit.
-import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
-import type { AllocationRecord, HolderRecord, IsolateReport, PeakHolders } from '../sandbox-host/types.ts';
+import { SUBMISSION_FILE, type AllocationRecord, type HolderRecord, type IsolateReport, type PeakHolders } from '../sandbox-host/index.ts';
 import type { Assignment } from './assignments.ts';
 import { mib } from './format.ts';
 import type { GradeResult, LiveAllocation } from './result.ts';
@@ -38,9 +37,15 @@ function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null
     case 'module':
       return `the top-level \`${own.name}\` holds ${size} for the whole run${where}: keep the array local to process_data, or set it to null once used`;
     case 'property':
-      return `the property \`${own.name}\` still holds ${size}${where}: an object that outlives a step keeps its arrays alive; delete the property or set it to null once used`;
+      return (
+        `the property \`${own.name}\` still holds ${size}${where}: an object that outlives a step keeps its arrays alive; ` +
+        'delete the property or set it to null once used'
+      );
     case 'temporary':
-      return `${own.name} holds ${size}${where}: V8 keeps the argument of a nested call in a register until ${own.function} returns; assign each step's result to one variable instead of nesting the calls`;
+      return (
+        `${own.name} holds ${size}${where}: V8 keeps the argument of a nested call in a register until ${own.function} returns; ` +
+        "assign each step's result to one variable instead of nesting the calls"
+      );
     case 'new':
       return null;
   }
@@ -75,7 +80,8 @@ export function explain(
   const units = (bytes: number) => Math.round((bytes / unit.bytes) * 10) / 10;
   const summary =
     `${live.length} allocation${live.length === 1 ? ' was' : 's were'} alive at the peak (${units(report.peak_external_bytes)} x ${unit.name}); ` +
-    `the limit holds ${Math.floor(assignment.manifest.limits.peak_bytes / unit.bytes)} x ${unit.name}, and the exercise can be done in ${mib(lower)} (${units(lower)} x ${unit.name}).`;
+    `the limit holds ${Math.floor(assignment.manifest.limits.peak_bytes / unit.bytes)} x ${unit.name}, ` +
+    `and the exercise can be done in ${mib(lower)} (${units(lower)} x ${unit.name}).`;
   return {
     live_at_peak: live,
     explanation: {

@@ -1,8 +1,16 @@
 // Grading orchestration: turns an assignment and a submission into a sandbox job, runs it on
 // whatever runner it is given (one child process, or a pool), and draws the verdict.
 import type { Static } from '@sinclair/typebox';
-import { SUBMISSION_FILE } from '../sandbox-host/constants.ts';
-import type { HiddenCheck, IsolateReport, PeakHolders, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from '../sandbox-host/types.ts';
+import {
+  SUBMISSION_FILE,
+  type HiddenCheck,
+  type IsolateReport,
+  type PeakHolders,
+  type PeakSoFar,
+  type RunOutcome,
+  type SandboxJob,
+  type ThrownError,
+} from '../sandbox-host/index.ts';
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
 import { withScore } from './score.ts';
@@ -130,7 +138,9 @@ function fromReport(
         ...result,
         status: 'error',
         reason: 'memory_cap',
-        message: `allocation of ${mib(report.cap_request_bytes)} failed: the isolate's ${assignment.manifest.limits.memory_cap_mb} MB memory cap was reached (${peakText} so far)`,
+        message:
+          `allocation of ${mib(report.cap_request_bytes)} failed: ` +
+          `the isolate's ${assignment.manifest.limits.memory_cap_mb} MB memory cap was reached (${peakText} so far)`,
       };
     case 'threw':
       return {
@@ -162,7 +172,9 @@ function fromReport(
           ...result,
           status: 'failed',
           reason: 'wrong_result',
-          message: `wrong result on hidden input (made from a seed the submission cannot know; a result must be computed from the input): ${hidden.message}${also}`,
+          message:
+            'wrong result on hidden input (made from a seed the submission cannot know; a result must be computed from the input): ' +
+            `${hidden.message}${also}`,
         };
       }
       if (over) {

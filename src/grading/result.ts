@@ -4,17 +4,7 @@
 // process, and one that breaks a bound (a compromised child, a harness defect) is refused
 // before it is stored or shown.
 import { Type, type Static } from '@sinclair/typebox';
-import {
-  AllocationBase,
-  HiddenCheck,
-  HolderRecord,
-  IsolateReport,
-  NAME,
-  Nullable,
-  SENTENCE,
-  Text,
-  ThrownError,
-} from '../sandbox-host/types.ts';
+import { AllocationBase, HiddenCheck, HolderRecord, IsolateReport, NAME, Nullable, SENTENCE, Text, ThrownError } from '../sandbox-host/index.ts';
 
 export const GradeStatus = Type.Union([Type.Literal('passed'), Type.Literal('failed'), Type.Literal('error')], {
   description: 'passed: correct and under the limit; failed: ran but missed the limit or the result; error: could not be graded to the end',

@@ -5,7 +5,7 @@
 // instructor. Failed attempts are limited per address, before the request is refused.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Role, SubmissionStore } from '../store/store.ts';
+import type { Role, SubmissionStore } from '../store/index.ts';
 import { tokenDigest } from '../tokens.ts';
 import { ApiProblem } from './problems.ts';
 

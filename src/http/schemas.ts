@@ -2,7 +2,7 @@
 // openapi.yaml, and the tests check responses against that file. Schemas with an $id become
 // components of the document.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { GradeResult, GradeReason, GradeStatus } from '../grading/result.ts';
+import { GradeReason, GradeResult, GradeStatus } from '../grading/index.ts';
 import { API_ERROR_CODES, type ApiErrorCode } from '../errors.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -1,7 +1,6 @@
 // How stored records and assignments look on the wire.
-import type { Assignment } from '../grading/assignments.ts';
-import { DEFAULT_POINTS } from '../grading/score.ts';
-import type { GradebookEntry, ListedSubmission, StoredSubmission } from '../store/store.ts';
+import { DEFAULT_POINTS, type Assignment } from '../grading/index.ts';
+import type { GradebookEntry, ListedSubmission, StoredSubmission } from '../store/index.ts';
 import type { AssignmentView, Gradebook, Submission, SubmissionSummary } from './schemas.ts';
 
 export const submissionPath = (id: string) => `/v1/submissions/${encodeURIComponent(id)}`;

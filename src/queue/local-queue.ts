@@ -2,7 +2,7 @@
 // before it is admitted and keeps its place across restarts; this module only decides what runs
 // next, how much may wait, and who is waiting for what.
 import type { Logger } from 'pino';
-import type { NewSubmission, StoredSubmission } from '../store/store.ts';
+import type { NewSubmission, StoredSubmission } from '../store/index.ts';
 import {
   FIRST_ESTIMATE_MS,
   gradeStored,

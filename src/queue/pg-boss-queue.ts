@@ -5,8 +5,7 @@
 // store's claim and finish refuse a done submission).
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import type { PostgresStore } from '../store/postgres-store.ts';
-import type { NewSubmission } from '../store/store.ts';
+import type { NewSubmission, PostgresStore } from '../store/index.ts';
 import {
   FIRST_ESTIMATE_MS,
   gradeStored,

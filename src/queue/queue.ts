@@ -2,12 +2,10 @@
 // SQLite (one machine, the embedded default) and pg-boss over PostgreSQL (any number of API and
 // worker processes). Both grade one submission the same way: gradeStored below.
 import type { Logger } from 'pino';
-import type { Assignment } from '../grading/assignments.ts';
-import { grade, verdict } from '../grading/grade.ts';
-import type { GradeResult } from '../grading/result.ts';
-import type { SandboxPool } from '../sandbox-host/pool.ts';
-import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/store.ts';
-import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/deliverer.ts';
+import { grade, verdict, type Assignment, type GradeResult } from '../grading/index.ts';
+import type { SandboxPool } from '../sandbox-host/index.ts';
+import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/index.ts';
+import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/index.ts';
 
 export interface QueueLimits {
   /** Live submissions queued or running at once, for everyone. */

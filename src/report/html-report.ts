@@ -1,8 +1,6 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing
 // fetched at view time) that a student can open from disk or from the API.
-import type { Assignment } from '../grading/assignments.ts';
-import { mib } from '../grading/format.ts';
-import type { GradeResult } from '../grading/result.ts';
+import { mib, type Assignment, type GradeResult } from '../grading/index.ts';
 import { describeHolder } from './text-report.ts';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];

@@ -1,9 +1,7 @@
 // A result in the formats of the platforms courses grade on: Gradescope's results.json,
 // PrairieLearn's external grader results.json, and JUnit XML (CI systems, CodeGrade). One test
 // per scored part, the scores from score.ts, the memory test's output the text report.
-import type { Assignment } from '../grading/assignments.ts';
-import { mib } from '../grading/format.ts';
-import type { GradeResult, ScorePart } from '../grading/result.ts';
+import { mib, type Assignment, type GradeResult, type ScorePart } from '../grading/index.ts';
 import { textReport } from './text-report.ts';
 
 /** PrairieLearn refuses results over 1 MB; the report text is cut well below that. */

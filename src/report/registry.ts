@@ -1,8 +1,7 @@
 // Every format a result can be shown in, in one place: the command line's --format and the
 // service's ?format= (or Accept) both choose from here, as memray's reporters sit behind one
 // registry its CLI and its API share.
-import type { Assignment } from '../grading/assignments.ts';
-import type { GradeResult } from '../grading/result.ts';
+import type { Assignment, GradeResult } from '../grading/index.ts';
 import { htmlReport } from './html-report.ts';
 import { gradescopeReport, junitReport, prairielearnReport } from './platforms.ts';
 import { textReport } from './text-report.ts';

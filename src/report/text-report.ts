@@ -1,8 +1,6 @@
 // The plain-text report, modelled on pytest-memray's failure report: the verdict, then the
 // allocations alive at the peak, largest first, then the per-step table.
-import type { Assignment } from '../grading/assignments.ts';
-import { mib } from '../grading/format.ts';
-import type { GradeResult, Holder } from '../grading/result.ts';
+import { mib, type Assignment, type GradeResult, type Holder } from '../grading/index.ts';
 
 const table = (rows: string[][]): string[] => {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

@@ -21,5 +21,5 @@ v8.setFlagsFromString('--no-concurrent-osr');
 v8.setFlagsFromString('--no-concurrent-sparkplug');
 
 const require = createRequire(import.meta.url);
-export const ivm: typeof ivmModule = require('isolated-vm');
+export const ivm = require('isolated-vm') as typeof ivmModule;
 export type { ivmModule };

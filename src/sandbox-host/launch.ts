@@ -63,7 +63,12 @@ let cached: SandboxLaunch | null = null;
 export function sandboxLaunch(options: LaunchOptions): SandboxLaunch {
   if (cached !== null) return cached;
   const node = [process.execPath, '--no-node-snapshot'];
-  const plain: SandboxLaunch = { execPath: process.execPath, execArgv: ['--no-node-snapshot'], env: { ...SANDBOX_ENV }, enforced: { user: null, network: 'host' } };
+  const plain: SandboxLaunch = {
+    execPath: process.execPath,
+    execArgv: ['--no-node-snapshot'],
+    env: { ...SANDBOX_ENV },
+    enforced: { user: null, network: 'host' },
+  };
   const root = process.getuid?.() === 0;
   const target = root ? passwdEntry(options.user) : null;
   if (root && target !== null) {
@@ -74,7 +79,12 @@ export function sandboxLaunch(options: LaunchOptions): SandboxLaunch {
       cached = { execPath: UNSHARE, execArgv: [...drop, '--', ...node], env: { ...SANDBOX_ENV }, enforced: { user: options.user, network: 'host' } };
     }
   } else if (!root && works(['--user', '--map-root-user', '--net'], options.entry)) {
-    cached = { execPath: UNSHARE, execArgv: ['--user', '--map-root-user', '--net', '--', ...node], env: { ...SANDBOX_ENV }, enforced: { user: null, network: 'none' } };
+    cached = {
+      execPath: UNSHARE,
+      execArgv: ['--user', '--map-root-user', '--net', '--', ...node],
+      env: { ...SANDBOX_ENV },
+      enforced: { user: null, network: 'none' },
+    };
   }
   cached ??= plain;
   return cached;

@@ -171,7 +171,8 @@ export class SandboxProcess {
         const peak = this.peaks.get(id) ?? null;
         if (measured !== null) {
           // Graded already; only the explanation's replay was lost.
-          const reason = `the explanation's replay did not finish (${killedFor === 'deadline' ? 'out of time' : `the sandbox process died: ${signal ?? code}`})`;
+          const why = killedFor === 'deadline' ? 'out of time' : `the sandbox process died: ${signal ?? code}`;
+          const reason = `the explanation's replay did not finish (${why})`;
           finish(measured.kind === 'report' ? { ...measured, holders: { status: 'missing', reason } } : measured);
         } else if (killedFor === 'deadline') {
           finish({ kind: 'timeout', limit: 'wall', limit_ms: job.limits.timeoutMs, peak });

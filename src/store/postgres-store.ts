@@ -3,7 +3,7 @@
 // statement or one transaction, because another process may be making the same decision now.
 import { randomUUID } from 'node:crypto';
 import { Client, DatabaseError, Pool, TypeOverrides, types, type PoolClient } from 'pg';
-import type { GradeResult } from '../grading/result.ts';
+import type { GradeResult } from '../grading/index.ts';
 import {
   BASE_COLUMNS,
   COLUMNS,

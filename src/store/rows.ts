@@ -1,6 +1,6 @@
 // What the SQLite and PostgreSQL stores share: the same column names, the same rows turned into
 // the same objects, the same cursors. Only the SQL dialect differs between them.
-import type { GradeResult } from '../grading/result.ts';
+import type { GradeResult } from '../grading/index.ts';
 import {
   InvalidCursorError,
   type Delivery,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { GradeResult } from '../grading/result.ts';
+import type { GradeResult } from '../grading/index.ts';
 import {
   BASE_COLUMNS,
   COLUMNS,

@@ -1,6 +1,6 @@
 // What the service needs from storage, so that another backend can replace SQLite without any
 // change to the queue or the routes.
-import type { GradeResult } from '../grading/result.ts';
+import type { GradeResult } from '../grading/index.ts';
 
 export type SubmissionStatus = 'queued' | 'running' | 'done';
 

@@ -8,8 +8,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import type { GradeResult } from '../grading/result.ts';
-import type { Delivery, NewDelivery, StoredSubmission, SubmissionStore } from '../store/store.ts';
+import type { GradeResult } from '../grading/index.ts';
+import type { Delivery, NewDelivery, StoredSubmission, SubmissionStore } from '../store/index.ts';
 import { guardedLookup } from './targets.ts';
 
 /** Delay before each try: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */

@@ -7,10 +7,9 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
-import { loadAssignments } from '../../grading/assignments.ts';
-import { grade } from '../../grading/grade.ts';
-import { REPORTERS } from '../../report/registry.ts';
-import { SandboxProcess } from '../../sandbox-host/sandbox-process.ts';
+import { grade, loadAssignments } from '../../grading/index.ts';
+import { REPORTERS } from '../../report/index.ts';
+import { SandboxProcess } from '../../sandbox-host/index.ts';
 import { usageError } from '../usage.ts';
 
 export const AUTOGRADE_USAGE = `memgrade autograde gradescope|prairielearn --assignment ID

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { zipSync, type Zippable } from 'fflate';
 import { assignmentDirs } from '../../config.ts';
-import { loadAssignments, type Assignment, type Manifest } from '../../grading/assignments.ts';
+import { loadAssignments, type Assignment, type Manifest } from '../../grading/index.ts';
 import { usageError } from '../usage.ts';
 
 export const EXPORT_USAGE = `memgrade export gradescope --assignment ID --out FILE.zip [--memory-cap-mb N]

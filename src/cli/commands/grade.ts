@@ -7,12 +7,9 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
-import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../../grading/assignments.ts';
-import { grade } from '../../grading/grade.ts';
-import type { GradeResult } from '../../grading/result.ts';
-import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/registry.ts';
-import { poolSize, SandboxPool } from '../../sandbox-host/pool.ts';
-import { rssLimitBytes, SandboxProcess } from '../../sandbox-host/sandbox-process.ts';
+import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
+import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/index.ts';
+import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess } from '../../sandbox-host/index.ts';
 import { usageError } from '../usage.ts';
 
 export const GRADE_USAGE = `memgrade grade FILE_OR_DIR... [--assignment ID] [--format F] [--report-dir DIR]

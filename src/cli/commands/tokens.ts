@@ -3,7 +3,7 @@
 // request.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.ts';
-import { openStore } from '../../store/open.ts';
+import { openStore } from '../../store/index.ts';
 import { newToken, tokenDigest } from '../../tokens.ts';
 import { usageError } from '../usage.ts';
 

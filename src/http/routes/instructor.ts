@@ -1,7 +1,7 @@
 // Instructor routes: a gradebook of an assignment, and regrading its latest submissions.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { csv } from '../../report/registry.ts';
+import { csv } from '../../report/index.ts';
 import type { AppDeps } from '../app.ts';
 import { requireInstructor } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';

@@ -1,11 +1,11 @@
 // /v1/submissions: create one (optionally waiting for its result), read one, list them.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { codeBytes } from '../../grading/grade.ts';
-import { REPORTERS } from '../../report/registry.ts';
+import { codeBytes } from '../../grading/index.ts';
+import { REPORTERS } from '../../report/index.ts';
 import { InvalidCursorError, type ApiErrorCode } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
-import { refusedTarget } from '../../webhooks/targets.ts';
+import { refusedTarget } from '../../webhooks/index.ts';
 import { maySee } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { ApiProblem } from '../problems.ts';

@@ -1,0 +1,24 @@
+// The sandbox host, as the layers above use it: a pool of sandbox processes (or one process) that
+// runs a job and answers its outcome, how they are launched, and the records of a run. What runs
+// inside the child (child-main.ts, the isolate runs, the inspector) is not offered here: loading
+// it would load isolated-vm into the caller.
+export { SandboxPool, poolSize, PoolClosedError, type RunHooks } from './pool.ts';
+export { SandboxProcess, SANDBOX_ENTRY, rssLimitBytes } from './sandbox-process.ts';
+export { sandboxLaunch } from './launch.ts';
+export { SUBMISSION_FILE } from './constants.ts';
+export {
+  AllocationBase,
+  HiddenCheck,
+  HolderRecord,
+  IsolateReport,
+  NAME,
+  Nullable,
+  SENTENCE,
+  Text,
+  ThrownError,
+  type AllocationRecord,
+  type PeakHolders,
+  type PeakSoFar,
+  type RunOutcome,
+  type SandboxJob,
+} from './types.ts';
