@@ -84,13 +84,11 @@ export class PgBossQueue implements GradingQueue {
   }
 
   async start(): Promise<void> {
-    // Every process declares the queue: whichever starts first creates it, the rest find it.
-    await this.boss.createQueue(GRADING_QUEUE, {
-      retryLimit: MAX_STARTS,
-      heartbeatSeconds: HEARTBEAT_S,
-      expireInSeconds: EXPIRE_S,
-      notify: true,
-    });
+    // Every process declares the queue: whichever starts first creates it, the rest find it; the
+    // update brings a queue made by an earlier version to these settings.
+    const settings = { retryLimit: MAX_STARTS, heartbeatSeconds: HEARTBEAT_S, expireInSeconds: EXPIRE_S, notify: true };
+    await this.boss.createQueue(GRADING_QUEUE, settings);
+    await this.boss.updateQueue(GRADING_QUEUE, settings);
     this.stopListening = await this.store.listen(
       (id) => this.wake(id),
       () => void this.recheckWaiters(),

@@ -3,6 +3,9 @@
 // and a worker that stops hands its unfinished grading back.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { PgBoss } from 'pg-boss';
+import { GRADING_QUEUE, HEARTBEAT_S } from '../../src/queue/pg-boss-queue.ts';
+import { MAX_STARTS } from '../../src/queue/queue.ts';
 import { finished, PASSING, slowPassing, startTestService, TINY, until, type TestService } from '../http/support.ts';
 import { testDatabase } from '../support/postgres.ts';
 
@@ -80,4 +83,17 @@ test('a worker that stops mid-grading hands the grading back: another process fi
   const done = await finished(staying.http, id);
   assert.equal(done.result.status, 'passed', done.result.message);
   assert.deepEqual(startOrder(staying), [id]);
+});
+
+test('a grading queue made with other settings (an earlier version) is brought to the current ones', async () => {
+  const url = await database();
+  const boss = new PgBoss({ connectionString: url });
+  await boss.start();
+  await boss.createQueue(GRADING_QUEUE, { retryLimit: 5, expireInSeconds: 60 });
+  await service(url, { MEMGRADE_POOL_SIZE: '0' });
+  const queue = await boss.getQueue(GRADING_QUEUE);
+  await boss.stop();
+  assert.equal(queue?.retryLimit, MAX_STARTS);
+  assert.equal(queue?.heartbeatSeconds, HEARTBEAT_S);
+  assert.equal(queue?.notify, true);
 });
