@@ -11,17 +11,16 @@
 // throwaway cluster started here (Debian's postgresql, as the tests use). With a postgres setup,
 // --failover also measures how long a killed worker's job takes to be finished by another.
 // Stops by itself after --budget seconds a setup at the latest.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { startService } from '../src/service.ts';
 import { testDatabase } from '../tests/support/postgres.ts';
+import { spawnMemgrade, WORKER_ARGS, WORKER_READY, type Started } from '../tests/support/processes.ts';
 import { percentile, table } from './stats.ts';
 
 const { values } = parseArgs({
@@ -37,7 +36,6 @@ const { values } = parseArgs({
 });
 const count = Number(values.count);
 const budgetS = Number(values.budget);
-const ROOT = new URL('..', import.meta.url).pathname;
 
 interface Outcome {
   name: string;
@@ -85,26 +83,13 @@ async function submitAndWait(base: string, assignment: string, solution: Solutio
   return { ...outcome, status: null, latencyMs: performance.now() - started };
 }
 
-interface Worker {
+interface Worker extends Started {
   env: Record<string, string>;
-  child: ChildProcess;
-  logs: string[];
-  ready: Promise<void>;
-  exited: Promise<void>;
 }
 
-function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(join(ROOT, 'bin/memgrade'), ['worker'], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const logs: string[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`a worker exited (${code}) before it was ready`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      logs.push(line);
-      if (line.includes('"msg":"grading ready"')) resolve();
-    });
-  });
-  return { env, child, logs, ready, exited };
+async function startWorker(env: Record<string, string>): Promise<Worker> {
+  const { match: _, ...started } = await spawnMemgrade(WORKER_ARGS, { LOG_LEVEL: 'info', ...env }, WORKER_READY);
+  return { ...started, env };
 }
 
 /** One setup: starts it, loads it, stops it. */
@@ -131,10 +116,9 @@ async function measure(setup: string): Promise<Measured & { failoverMs: number[]
   });
   const service = await startService(config, createLogger(config.logLevel));
   const base = await service.app.listen({ host: config.host, port: config.port });
-  const workers = Array.from({ length: postgres ? Number(postgres[1]) : 0 }, () =>
-    startWorker({ ...shared, MEMGRADE_DATA_DIR: mkdtempSync(join(tmpdir(), 'memgrade-load-worker-')), MEMGRADE_POOL_SIZE: values['worker-pool'] }),
-  );
-  await Promise.all(workers.map((w) => w.ready));
+  // Each worker has a data folder of its own, as on separate machines (and removed with the setup).
+  const workerEnv = (i: number) => ({ ...shared, MEMGRADE_DATA_DIR: join(dataDir, `worker-${i}`), MEMGRADE_POOL_SIZE: values['worker-pool'] });
+  const workers = await Promise.all(Array.from({ length: postgres ? Number(postgres[1]) : 0 }, (_, i) => startWorker(workerEnv(i))));
   const assignment = service.assignments.get(values.assignment);
   if (!assignment) throw new Error(`unknown assignment ${values.assignment}`);
   const solutions = solutionsOf(assignment.dir, assignment.manifest);
@@ -199,9 +183,7 @@ async function failover(base: string, assignment: string, solution: { code: stri
     await sleep(100);
   }
   const tookMs = performance.now() - killedAt;
-  const replacement = startWorker(victim.env);
-  workers[workers.indexOf(victim)] = replacement;
-  await replacement.ready;
+  workers[workers.indexOf(victim)] = await startWorker(victim.env);
   return tookMs;
 }
 

@@ -13,16 +13,7 @@ import { median, ms, ratio, table } from './stats.ts';
 
 const RUNS = 20;
 const assignment = loadAssignment(join(DEFAULT_ASSIGNMENTS_DIR, 'clinging-onto-memory'));
-const WORST = `function process_data() {
-  const keep = [];
-  for (let i = 0; i < 2000; i++) keep.push(new Uint8Array(65536));
-  let small = new Uint8Array(1024);
-  for (let i = 0; i < 1000; i++) small = subtract_scalar(small, 0);
-  globalThis.keep = keep;
-  let d = load_xMb_of_data(SIZE_OF_DATA_IN_MB);
-  d = subtract_scalar(d, SUBTRACT_AMOUNT); d = raise_to_power(d, POWER_AMOUNT); d = duplicate_data(d);
-  return add_scalar(d, ADD_AMOUNT);
-}`;
+const WORST = readFileSync(new URL('../tests/fixtures/submissions/largest-report.js', import.meta.url), 'utf8');
 const cases = [
   ['original', readFileSync(join(assignment.dir, 'solutions', 'original.js'), 'utf8')],
   ['2,000 buffers, 1,000 step calls', WORST],

@@ -1,9 +1,11 @@
 // The one place that picks the backend: PostgreSQL when a URL is given, SQLite in the data folder
-// otherwise. The service, the worker and `memgrade tokens` all open their store here.
-import { PostgresStore } from './postgres-store.ts';
+// otherwise. The service, the worker and `memgrade tokens` all open their store here. The
+// PostgreSQL driver is loaded only when it is used: the embedded setup never needs it.
 import { SqliteStore } from './sqlite-store.ts';
 import type { SubmissionStore } from './store.ts';
 
 export async function openStore(where: { databaseUrl: string; dataDir: string }): Promise<SubmissionStore> {
-  return where.databaseUrl === '' ? new SqliteStore(where.dataDir) : PostgresStore.open(where.databaseUrl);
+  if (where.databaseUrl === '') return new SqliteStore(where.dataDir);
+  const { PostgresStore } = await import('./postgres-store.ts');
+  return PostgresStore.open(where.databaseUrl);
 }

@@ -102,16 +102,7 @@ describe('output is bounded whatever the submission does', () => {
   }
 
   test('2,000 live 64 KiB buffers and 1,000 step calls: result under 1 MB, report page under 2 MB', async () => {
-    const code = `function process_data() {
-      const keep = [];
-      for (let i = 0; i < 2000; i++) keep.push(new Uint8Array(65536));
-      let small = new Uint8Array(1024);
-      for (let i = 0; i < 1000; i++) small = subtract_scalar(small, 0);
-      globalThis.keep = keep;
-      let d = load_xMb_of_data(SIZE_OF_DATA_IN_MB);
-      d = subtract_scalar(d, SUBTRACT_AMOUNT); d = raise_to_power(d, POWER_AMOUNT); d = duplicate_data(d);
-      return add_scalar(d, ADD_AMOUNT);
-    }`;
+    const code = readFileSync(new URL('../fixtures/submissions/largest-report.js', import.meta.url), 'utf8');
     const r = await grader.grade(FULL, code);
     assert.ok(r.peak_external_bytes! >= 2000 * 65536, r.message);
     const size = json(r);

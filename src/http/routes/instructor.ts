@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { csv } from '../../report/index.ts';
 import type { AppDeps } from '../app.ts';
 import { requireInstructor } from '../auth.ts';
-import { ApiProblem } from '../problems.ts';
+import { assignmentAt } from './assignments.ts';
 import { errorResponses } from '../responses.ts';
 import { Gradebook, IdParams, RegradeAccepted } from '../schemas.ts';
 import { gradebookView } from '../views.ts';
@@ -27,9 +27,7 @@ const GRADEBOOK_CSV_HEADER = [
 export function instructorRoutes(app: FastifyInstance, { assignments, store, queue }: AppDeps): void {
   const assignmentOf = (request: FastifyRequest<{ Params: IdParams }>) => {
     requireInstructor(request);
-    const found = assignments.get(request.params.id);
-    if (!found) throw new ApiProblem('not_found', `no assignment "${request.params.id}"`, [{ field: 'path.id', message: 'is not a known assignment' }]);
-    return found;
+    return assignmentAt(assignments, request.params.id);
   };
 
   app.get<{ Params: IdParams }>(
