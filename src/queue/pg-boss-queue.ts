@@ -69,7 +69,8 @@ export class PgBossQueue implements GradingQueue {
   private readonly log: Logger;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly active = new Map<string, RunningGrading>();
-  private readonly abandoned = new Set<string>();
+  /** Set once pg-boss has stopped: what a grading still running gives after that is not stored. */
+  private stopped = false;
   private stopListening: (() => Promise<void>) | null = null;
   private recheck: NodeJS.Timeout | undefined;
   private closing = false;
@@ -159,18 +160,12 @@ export class PgBossQueue implements GradingQueue {
     clearInterval(this.recheck);
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
     // pg-boss waits for running handlers up to the timeout, then fails their jobs, which retries
-    // them elsewhere; the late outcome of an abandoned grading is not stored here.
-    const abandonAt = setTimeout(() => {
-      for (const id of this.active.keys()) this.abandoned.add(id);
-    }, graceMs);
+    // them with another worker at once. Their rows are left as they are: marking them queued here
+    // could overwrite the claim of the worker that took them meanwhile.
     await this.boss.stop({ graceful: true, timeout: Math.max(graceMs, 1000), close: true });
-    clearTimeout(abandonAt);
-    const left = [...this.abandoned];
-    for (const id of left) {
-      this.abandoned.add(id);
-      await this.store.requeue(id);
-    }
-    if (left.length > 0) this.log.info({ requeued: left }, 'shutdown: running gradings handed back to the queue');
+    this.stopped = true;
+    const left = [...this.active.keys()];
+    if (left.length > 0) this.log.info({ handed_back: left }, 'shutdown: running gradings handed back to the queue');
     await this.stopListening?.();
     return left.length;
   }
@@ -180,7 +175,7 @@ export class PgBossQueue implements GradingQueue {
     const entry: RunningGrading = { id, pid: undefined, attempt: 0 };
     this.active.set(id, entry);
     try {
-      const outcome = await gradeStored(grader, id, entry, () => this.abandoned.has(id));
+      const outcome = await gradeStored(grader, id, entry, () => this.stopped);
       if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
       // Thrown, the job fails and pg-boss retries it, with another worker if there is one.
       if (outcome.kind === 'abandoned') throw new Error('grading abandoned at shutdown');
