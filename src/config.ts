@@ -25,12 +25,14 @@ export const Env = Type.Object({
   }),
   MEMGRADE_ALLOW_OPEN: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'answer without a token on an address other than loopback when no token exists (logged as a warning)',
+    description: 'when no token exists, answer without one even off loopback or behind a proxy (logged as a warning)',
   }),
   MEMGRADE_AUTH_FAILURES: Count(20, 'failed authentications per minute from one address before `429`'),
   MEMGRADE_TRUST_PROXY: Type.String({
     default: 'false',
-    description: 'behind a reverse proxy: `true`, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address',
+    description:
+      'behind a reverse proxy: `true`, or the proxies\' addresses or CIDRs, comma-separated; limits then key on the client\'s address, ' +
+      'and the service needs a token even on loopback',
   }),
   MEMGRADE_RETENTION_DAYS: Count(0, 'submissions older than this many days are deleted, code and results; `0`: kept', 0),
   MEMGRADE_WEBHOOK_SECRET: Type.String({
@@ -61,6 +63,12 @@ export const Env = Type.Object({
   MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a sandbox process is replaced'),
   MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, in all (`503` past it)'),
   MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, per token or address (`429` past it)'),
+  MEMGRADE_STORAGE_PER_CLIENT_MB: Count(
+    100,
+    'MiB of code and results one token or address may keep stored, graded or not; past it, its submissions are refused ' +
+      '(`429`, `quota_exceeded`) until it deletes old ones; `0`: no bound',
+    0,
+  ),
   MEMGRADE_RATE_LIMIT: Count(600, 'requests per minute to `/v1`, per token or address (`429` past it); counted in each API process'),
   MEMGRADE_MAX_WAIT_S: Count(60, 'longest a `POST` may wait for its result', 0),
   MEMGRADE_SHUTDOWN_GRACE_MS: Count(30000, 'how long a shutdown lets running gradings finish before handing them back to the queue', 0),
@@ -93,6 +101,8 @@ export interface Config {
   workerMaxJobs: number;
   queueLimit: number;
   queuePerClient: number;
+  /** Bytes of code and results one client may keep stored; Infinity: no bound. */
+  storedBytesPerClient: number;
   rateLimitPerMinute: number;
   maxWaitS: number;
   shutdownGraceMs: number;
@@ -109,14 +119,32 @@ const list = (text: string) =>
     .filter((t) => t !== '');
 
 /** Whether `host` is a loopback address, where an open service is reachable from this machine only. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Why a service with no token would be open to others, or null when only this machine reaches it:
+ * listening on loopback, and not behind a proxy (a trusted proxy exists to bring in requests from
+ * elsewhere, and its callers would get an instructor's rights).
+ */
+export function reachableFromElsewhere(config: Pick<Config, 'host' | 'trustProxy'>): string | null {
+  if (!isLoopback(config.host)) return `HOST=${config.host} is not a loopback address`;
+  if (config.trustProxy !== false) return 'MEMGRADE_TRUST_PROXY says requests come through a proxy, from elsewhere';
+  return null;
 }
 
 /** The assignment folders: the built-in ones, then those in MEMGRADE_ASSIGNMENTS_DIRS. */
 export function assignmentDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env.MEMGRADE_ASSIGNMENTS_DIRS ?? '').split(':').filter((d) => d !== '');
   return [DEFAULT_ASSIGNMENTS_DIR, ...extra];
+}
+
+/** A list that names no proxy trusts none: false, as the default. */
+function trustProxy(text: string): boolean | string[] {
+  if (text === 'true' || text === 'false') return text === 'true';
+  const proxies = list(text);
+  return proxies.length === 0 ? false : proxies;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -146,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokens: list(v.MEMGRADE_TOKENS),
     allowOpen: v.MEMGRADE_ALLOW_OPEN === 'true',
     authFailuresPerMinute: v.MEMGRADE_AUTH_FAILURES,
-    trustProxy: v.MEMGRADE_TRUST_PROXY === 'true' ? true : v.MEMGRADE_TRUST_PROXY === 'false' ? false : list(v.MEMGRADE_TRUST_PROXY),
+    trustProxy: trustProxy(v.MEMGRADE_TRUST_PROXY),
     retentionDays: v.MEMGRADE_RETENTION_DAYS,
     sandboxUser: v.MEMGRADE_SANDBOX_USER,
     webhookSecret: v.MEMGRADE_WEBHOOK_SECRET,
@@ -157,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMaxJobs: v.MEMGRADE_WORKER_MAX_JOBS,
     queueLimit: v.MEMGRADE_QUEUE_LIMIT,
     queuePerClient: v.MEMGRADE_QUEUE_PER_CLIENT,
+    storedBytesPerClient: v.MEMGRADE_STORAGE_PER_CLIENT_MB === 0 ? Infinity : v.MEMGRADE_STORAGE_PER_CLIENT_MB * 1024 * 1024,
     rateLimitPerMinute: v.MEMGRADE_RATE_LIMIT,
     maxWaitS: v.MEMGRADE_MAX_WAIT_S,
     shutdownGraceMs: v.MEMGRADE_SHUTDOWN_GRACE_MS,

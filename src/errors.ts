@@ -15,7 +15,10 @@ export const API_ERRORS = {
   ],
   invalid_json: [400, 'the body is not JSON, or is empty'],
   unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
-  forbidden: [403, 'an instructor route called with a student token'],
+  forbidden: [
+    403,
+    'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`)',
+  ],
   not_found: [404, 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)'],
   method_not_allowed: [405, 'a method the route does not take'],
   request_timeout: [408, 'the request did not arrive within 10 s (headers within 5 s)'],
@@ -28,7 +31,12 @@ export const API_ERRORS = {
     'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, ' +
       'or this address failed to authenticate too often; `Retry-After` says when to come back',
   ],
-  headers_too_large: [431, 'request headers larger than 16 KB'],
+  quota_exceeded: [
+    429,
+    'this client keeps as many bytes of code and results stored as `MEMGRADE_STORAGE_PER_CLIENT_MB` allows: ' +
+      'it may submit again once it has deleted old submissions',
+  ],
+  headers_too_large: [431, 'the request line and headers larger than 16 KB together, however many headers carry them'],
   internal: [500, 'the server failed to answer (logged with the request id)'],
   unavailable: [503, 'the queue is full for everyone, or the service is shutting down; `Retry-After`'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { ConfigError, isLoopback, type Config } from './config.ts';
+import { ConfigError, reachableFromElsewhere, type Config } from './config.ts';
 import { loadAssignments, type Assignment } from './grading/index.ts';
 import { buildApp } from './http/index.ts';
 import { BOSS_OPTIONS, LocalQueue, PgBossQueue, type Grader, type GradingQueue } from './queue/index.ts';
@@ -67,7 +67,7 @@ async function startGrading(config: Config, logger: Logger): Promise<Grading> {
         '  set MEMGRADE_DATABASE_URL (PostgreSQL, with `memgrade worker` processes), or leave MEMGRADE_POOL_SIZE at auto.',
     );
   }
-  const limits = { total: config.queueLimit, perClient: config.queuePerClient };
+  const limits = { total: config.queueLimit, perClient: config.queuePerClient, storedBytesPerClient: config.storedBytesPerClient };
   const log = logger.child({ component: 'queue' });
   const store = await openStore(config);
   let boss: PgBoss | null = null;
@@ -126,17 +126,20 @@ export async function startWorker(config: Config, logger: Logger): Promise<Gradi
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const grading = await startGrading(config, logger);
   const { store, pool, queue, assignments, webhooks } = grading;
-  const openAllowed = isLoopback(config.host) || config.allowOpen;
+  const elsewhere = reachableFromElsewhere(config);
+  const openAllowed = elsewhere === null || config.allowOpen;
   const open = config.tokens.length === 0 && (await store.countTokens()) === 0;
   if (open && !openAllowed) {
     await grading.close();
     throw new ConfigError(
-      `no token exists, and HOST=${config.host} is not a loopback address: the API would be open to anyone who can reach it.\n` +
+      `no token exists, and ${elsewhere}: the API would be open to anyone who can reach it.\n` +
         '  Add an instructor token: ./bin/memgrade tokens add NAME --role instructor (with the same MEMGRADE_DATA_DIR or MEMGRADE_DATABASE_URL),\n' +
-        '  or set MEMGRADE_TOKENS, or listen on 127.0.0.1; MEMGRADE_ALLOW_OPEN=true serves it open anyway.',
+        '  or set MEMGRADE_TOKENS, or listen on 127.0.0.1 without a proxy; MEMGRADE_ALLOW_OPEN=true serves it open anyway.',
     );
   }
-  if (open && !isLoopback(config.host)) logger.warn({ host: config.host }, 'MEMGRADE_ALLOW_OPEN: the API answers without a token on a non-loopback address');
+  if (open && elsewhere !== null) {
+    logger.warn({ host: config.host, trust_proxy: config.trustProxy }, `MEMGRADE_ALLOW_OPEN: the API answers without a token, and ${elsewhere}`);
+  }
   const app = await buildApp({
     store,
     queue,

@@ -1,6 +1,7 @@
 // The Fastify application: routes, validation, errors, auth, rate limits and the API document.
 // It holds no state of its own; everything it serves comes from the dependencies it is given.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -12,12 +13,13 @@ import type { GradingQueue } from '../queue/index.ts';
 import type { SandboxPool } from '../sandbox-host/index.ts';
 import type { SubmissionStore } from '../store/index.ts';
 import { installAuth } from './auth.ts';
-import { ApiProblem, clientError, installProblemHandlers, problemReply } from './problems.ts';
+import { ApiProblem, clientError, headersTooLarge, installProblemHandlers, MAX_HEAD_BYTES, problemReply } from './problems.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
 import { instructorRoutes } from './routes/instructor.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { submissionRoutes } from './routes/submissions.ts';
 import { sharedSchemas } from './schemas.ts';
+import { HELMET_OPTIONS, SECURITY_HEADERS } from './security.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppDeps {
@@ -28,7 +30,7 @@ export interface AppDeps {
   logger: Logger;
   /** MEMGRADE_TOKENS: instructor tokens. */
   envTokens: string[];
-  /** The service may answer without a token when no token exists (loopback, or MEMGRADE_ALLOW_OPEN). */
+  /** The service may answer without a token when no token exists (loopback and no trusted proxy, or MEMGRADE_ALLOW_OPEN). */
   openAllowed: boolean;
   authFailuresPerMinute: number;
   /** Fastify's trustProxy: behind a reverse proxy, limits key on the client's address, not the proxy's. */
@@ -47,19 +49,18 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** A slow client is ended in seconds: the whole request must arrive within this. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 5_000;
+/** The shortest header line, "a:" and CRLF: no more headers than this fit in the head. */
+const MIN_HEADER_LINE_BYTES = 4;
 
 /**
- * The report page is self-contained (inline CSS and SVG, no script), and so is every other
- * answer but /docs: nothing may load, run or frame it.
+ * The request line and headers, as clients write them (`name: value` and CRLF); the parser keeps
+ * no other whitespace, so padding inside a line is not counted.
  */
-const STRICT_CSP = {
-  defaultSrc: ["'none'"],
-  styleSrc: ["'unsafe-inline'"],
-  imgSrc: ['data:'],
-  baseUri: ["'none'"],
-  formAction: ["'none'"],
-  frameAncestors: ["'none'"],
-};
+function headBytes(raw: IncomingMessage): number {
+  const line = Buffer.byteLength(`${raw.method} ${raw.url} HTTP/${raw.httpVersion}\r\n`, 'latin1');
+  return raw.rawHeaders.reduce((bytes, part) => bytes + Buffer.byteLength(part, 'latin1') + 2, line);
+}
+
 /** What the offline Swagger UI of /docs needs: its own scripts and styles, inline styles, data images. */
 const DOCS_CSP =
   "default-src 'self'; base-uri 'none'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; " +
@@ -81,15 +82,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'req_id' }),
     trustProxy: deps.trustProxy,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
-    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    http: {
+      // Node checks the two timeouts every connectionsCheckingInterval (30 s by default).
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000,
+      // Set here, not left to node's --max-http-header-size. Node counts the URL, names and values
+      // but not the separators, so it never refuses a head within the limit; the hook below
+      // counts the rest.
+      maxHeaderSize: MAX_HEAD_BYTES,
+    },
     // Refusals made before a route runs keep the API's shape too: a bad URL, an overlong path.
-    frameworkErrors: (error, _request, reply) => void problemReply(reply, error),
+    // They come before the hooks, helmet's included, so they take its headers here.
+    frameworkErrors: (error, _request, reply) => void problemReply(reply.headers(SECURITY_HEADERS), error),
     clientErrorHandler: clientError,
     // While closing, requests on open connections are still served: reads work, and the queue
     // refuses new submissions with its own 503 and Retry-After.
     return503OnClosing: false,
   });
+  // Node's parser refuses a request of more than 1,000 headers unless told otherwise, which is
+  // about 10 KB of short ones: the size is the limit, and this many of the shortest headers fill it.
+  app.server.maxHeadersCount = MAX_HEAD_BYTES / MIN_HEADER_LINE_BYTES;
   // JSON is the only body this API takes; anything else is a 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler(sharedSchemas));
@@ -97,9 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   for (const schema of sharedSchemas) app.addSchema(schema);
   installProblemHandlers(app);
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: STRICT_CSP },
-    frameguard: { action: 'deny' },
+  await app.register(helmet, HELMET_OPTIONS);
+  // After helmet's hooks, so that the refusal carries its headers.
+  app.addHook('onRequest', async (request) => {
+    if (headBytes(request.raw) > MAX_HEAD_BYTES) throw headersTooLarge();
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -128,7 +141,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'needed on /v1 unless the service has no token at all and listens on loopback; a student token sees only its own submissions',
+            description:
+              'needed on /v1 unless the service has no token at all, listens on loopback and trusts no proxy; ' +
+              'a student token sees only its own submissions, and files them under its own name',
           },
         },
       },

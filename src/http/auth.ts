@@ -1,8 +1,9 @@
 // Who is calling, and what they may see. A bearer token is one of MEMGRADE_TOKENS (an
 // instructor), or one of the store's (`memgrade tokens add`, a student or an instructor, looked
 // up at every request, so that adding and revoking take effect at once). With no token at all,
-// and only then, a service on a loopback address is open, and its caller counts as an
-// instructor. Failed attempts are limited per address, before the request is refused.
+// and only then, a service that only this machine reaches (loopback, no proxy) is open, and its
+// caller counts as an instructor. Failed attempts are limited per address, before the request is
+// refused.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role, SubmissionStore } from '../store/index.ts';
@@ -14,6 +15,8 @@ declare module 'fastify' {
     /** Whose submissions these are, and whom limits count against: see NewSubmission.client. */
     client: string;
     role: Role;
+    /** The stored token's name (`memgrade tokens add NAME`): what a student token's submissions are filed under. Null without one. */
+    tokenName: string | null;
   }
 }
 
@@ -21,7 +24,7 @@ export interface AuthOptions {
   store: SubmissionStore;
   /** MEMGRADE_TOKENS: instructor tokens, for a one-line set-up. */
   envTokens: string[];
-  /** The service may answer without a token: it listens on loopback, or MEMGRADE_ALLOW_OPEN is set. */
+  /** The service may answer without a token: it listens on loopback and trusts no proxy, or MEMGRADE_ALLOW_OPEN is set. */
   openAllowed: boolean;
   /** Failed authentications an address may make in a minute before it gets 429. */
   failuresPerMinute: number;
@@ -47,6 +50,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   });
   app.decorateRequest('client', '');
   app.decorateRequest('role', 'student');
+  app.decorateRequest('tokenName', null);
   app.addHook('onRequest', async (request) => {
     const given = bearer(request);
     if (given === null && (await isOpen(options))) {
@@ -67,6 +71,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       if (stored !== null) {
         request.client = `token:${stored.id}`;
         request.role = stored.role;
+        request.tokenName = stored.name;
         return;
       }
     }
@@ -95,3 +100,19 @@ export function requireInstructor(request: FastifyRequest): void {
 
 /** Whether the caller may see a submission made by `client`: its own, or any for an instructor. */
 export const maySee = (request: FastifyRequest, client: string) => request.role === 'instructor' || request.client === client;
+
+/**
+ * The name a submission is filed under. A student token's are filed under its own name, whatever
+ * the body says: the gradebook keys its rows on this name, and a regrade and a webhook read it,
+ * so another name would put one student's work in another's row.
+ */
+export function submissionStudent(request: FastifyRequest, given: string | undefined): string | null {
+  if (request.role === 'instructor') return given ?? null;
+  const own = request.tokenName;
+  if (own !== null && (given === undefined || given === own)) return own;
+  throw new ApiProblem(
+    'forbidden',
+    `a student token files submissions under its own name${own === null ? '' : ` ("${own}")`}: body.student may not name another`,
+    [{ field: 'body.student', message: "is not this token's name" }],
+  );
+}

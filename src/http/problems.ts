@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { statusOf, type ApiErrorCode } from '../errors.ts';
 import type { ApiError } from './schemas.ts';
+import { SECURITY_HEADERS } from './security.ts';
 
 type Detail = ApiError['details'][number];
 
@@ -85,24 +86,38 @@ export function problemReply(reply: FastifyReply, err: FastifyError) {
   return reply.code(status).send(body(kind.error, err.message, [{ field: kind.field, message: err.message }]));
 }
 
+/** The request line and headers together, as docs/service.md says: Node's parser and a hook of the app both hold to it. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+export const headersTooLarge = () =>
+  new ApiProblem('headers_too_large', `the request line and headers are larger than ${MAX_HEAD_BYTES} bytes`, [
+    { field: 'header', message: `are larger than ${MAX_HEAD_BYTES} bytes, with the request line` },
+  ]);
+
+/** What Node's parser refused, as the API's refusal. */
+function parserRefusal(code: string | undefined): ApiProblem {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ApiProblem('request_timeout', 'the request did not arrive in time');
+  if (code === 'HPE_HEADER_OVERFLOW') return headersTooLarge();
+  return new ApiProblem('invalid_request', 'the request is not valid HTTP');
+}
+
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (a request that took too long,
- * headers too large, a malformed request), answered on the socket in the API's shape.
+ * headers too large, a malformed request), answered on the socket in the API's shape and with
+ * the headers of every other answer.
  */
 export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [error, message]: [ApiErrorCode, string] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? ['request_timeout', 'the request did not arrive in time']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? ['headers_too_large', 'the request headers are larger than this server takes']
-        : ['invalid_request', 'the request is not valid HTTP'];
-  const status = statusOf(error);
-  const text = JSON.stringify(body(error, message));
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-  );
+  const problem = parserRefusal(err.code);
+  const text = JSON.stringify(body(problem.error, problem.message, problem.details));
+  const headers = {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(`HTTP/1.1 ${problem.statusCode} ${STATUS_CODES[problem.statusCode]}\r\n${lines.join('')}\r\n${text}`);
 }
 
 export function installProblemHandlers(app: FastifyInstance): void {

@@ -30,15 +30,30 @@ export const ApiError = Type.Object(
 export type ApiError = Static<typeof ApiError>;
 
 const AssignmentId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 100 });
-/** Free-form, but no control characters: PostgreSQL text cannot hold U+0000, and a listing shows it. */
+/**
+ * Free-form, but without control characters (PostgreSQL text cannot hold U+0000, and a listing
+ * shows it), bidirectional controls (U+061C, U+200E-200F, U+202A-202E, U+2066-2069) or zero-width
+ * characters (U+200B-200D, U+2060, U+FEFF): a name that shows as another, or reorders the row
+ * it is printed in, is a name an instructor cannot trust.
+ */
 const StudentName = (description?: string) =>
-  Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001F\\u007F]+$', ...(description ? { description } : {}) });
+  Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '^[^\\u0000-\\u001F\\u007F\\u061C\\u200B-\\u200F\\u202A-\\u202E\\u2060\\u2066-\\u2069\\uFEFF]+$',
+    ...(description ? { description } : {}),
+  });
 
 export const SubmissionRequest = Type.Object(
   {
     assignment: AssignmentId,
     code: Type.String({ minLength: 1, description: "the submission's source; at most the assignment's max_code_bytes (UTF-8)" }),
-    student: Type.Optional(StudentName('free-form, without control characters; used for listing')),
+    student: Type.Optional(
+      StudentName(
+        "whose submission it is: a student token's own name (the default; another is refused with 403), any name for an instructor token; " +
+          'without control, bidirectional or zero-width characters',
+      ),
+    ),
     wait: Type.Optional(
       Type.Integer({
         minimum: 0,

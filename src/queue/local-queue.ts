@@ -2,11 +2,13 @@
 // before it is admitted and keeps its place across restarts; this module only decides what runs
 // next, how much may wait, and who is waiting for what.
 import type { Logger } from 'pino';
+import { codeBytes } from '../grading/index.ts';
 import type { NewSubmission, StoredSubmission } from '../store/index.ts';
 import {
   FIRST_ESTIMATE_MS,
   gradeStored,
   retryAfterS,
+  STORAGE_RETRY_AFTER_S,
   type Admission,
   type Grader,
   type GradingQueue,
@@ -31,6 +33,8 @@ export class LocalQueue implements GradingQueue {
   private readonly clients = new Map<string, number>();
   private readonly clientOf = new Map<string, string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Each client's admission under way, the last of a chain: one client's are decided one after the other. */
+  private readonly admitting = new Map<string, Promise<unknown>>();
   /** Gradings a shutdown gave up on: their late outcome must not overwrite the requeue. */
   private readonly abandoned = new Set<string>();
   private closing = false;
@@ -61,6 +65,10 @@ export class LocalQueue implements GradingQueue {
   }
 
   async depth(): Promise<number> {
+    return this.size();
+  }
+
+  private size(): number {
     return this.pending.length + this.active.size;
   }
 
@@ -68,12 +76,32 @@ export class LocalQueue implements GradingQueue {
     return [...this.active.values()].map(({ id, pid, attempt }) => ({ id, pid, attempt }));
   }
 
+  /**
+   * A client's stored bytes are read, then added to by its insert: two of its submissions decided
+   * at once would both count the bytes from before either, and together pass its bound. So one
+   * client's admissions wait for each other; other clients' go on meanwhile.
+   */
   async submit(submission: NewSubmission): Promise<Admission> {
+    const { client } = submission;
+    const turn = (this.admitting.get(client) ?? Promise.resolve()).then(() => this.admit(submission));
+    const done = turn.catch(() => {});
+    this.admitting.set(client, done);
+    void done.then(() => {
+      if (this.admitting.get(client) === done) this.admitting.delete(client);
+    });
+    return turn;
+  }
+
+  private async admit(submission: NewSubmission): Promise<Admission> {
+    const bound = this.limits.storedBytesPerClient;
+    const storedBytes = bound === Infinity ? 0 : await this.grader.store.storedBytes(submission.client);
+    // From here to the reservation below nothing is awaited: what is counted is what is decided on.
     if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
-    const depth = await this.depth();
+    const depth = this.size();
     if (depth >= this.limits.total) return { accepted: false, why: 'full', retryAfterS: this.retryAfter(depth) };
     const mine = this.clients.get(submission.client) ?? 0;
     if (mine >= this.limits.perClient) return { accepted: false, why: 'client_share', retryAfterS: this.retryAfter(mine) };
+    if (storedBytes + codeBytes(submission.code) > bound) return { accepted: false, why: 'client_storage', retryAfterS: STORAGE_RETRY_AFTER_S };
     // Counted before the insert is awaited, so that submissions arriving together meet the bound.
     this.clients.set(submission.client, mine + 1);
     let stored: StoredSubmission;

@@ -5,12 +5,13 @@
 // store's claim and finish refuse a done submission).
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import type { NewSubmission, PostgresStore } from '../store/index.ts';
+import type { NewSubmission, PostgresStore, SqlExecutor } from '../store/index.ts';
 import {
   FIRST_ESTIMATE_MS,
   gradeStored,
   MAX_STARTS,
   retryAfterS,
+  STORAGE_RETRY_AFTER_S,
   type Admission,
   type Grader,
   type GradingQueue,
@@ -48,6 +49,8 @@ const POLL_S = 0.5;
  */
 const WAIT_RECHECK_MS = 5000;
 const CLOSING_RETRY_AFTER_S = 10;
+/** Jobs read at a time when a deletion looks through the whole queue for its submissions'. */
+const JOBS_PAGE = 10_000;
 
 /** The pg-boss settings that make the bound above hold, for the constructor of every process. */
 export const BOSS_OPTIONS = {
@@ -90,6 +93,7 @@ export class PgBossQueue implements GradingQueue {
     const settings = { retryLimit: MAX_STARTS, heartbeatSeconds: HEARTBEAT_S, expireInSeconds: EXPIRE_S, notify: true };
     await this.boss.createQueue(GRADING_QUEUE, settings);
     await this.boss.updateQueue(GRADING_QUEUE, settings);
+    this.store.deleteAlso((db, ids) => this.deleteJobs(db, ids));
     this.stopListening = await this.store.listen(
       (id) => this.wake(id),
       () => void this.recheckWaiters(),
@@ -110,6 +114,7 @@ export class PgBossQueue implements GradingQueue {
       await this.boss.send(GRADING_QUEUE, { id: stored.id } satisfies JobData, { db, priority: PRIORITY.live });
     });
     if (admitted.accepted) return admitted;
+    if (admitted.why === 'client_storage') return { accepted: false, why: admitted.why, retryAfterS: STORAGE_RETRY_AFTER_S };
     return { accepted: false, why: admitted.why, retryAfterS: retryAfterS(this.averageMs, admitted.ahead, this.grader?.pool.size ?? 1) };
   }
 
@@ -182,6 +187,28 @@ export class PgBossQueue implements GradingQueue {
       if (outcome.kind === 'foreign') throw new Error(`this worker does not have assignment "${outcome.assignment}"`);
     } finally {
       this.active.delete(id);
+    }
+  }
+
+  /**
+   * A deleted submission's jobs go with it: they hold its id (a failed try, also what it threw),
+   * and pg-boss keeps a finished one for days. One submission's are found by their data; many
+   * (retention's) in one pass over the queue's jobs, not a pass each.
+   */
+  private async deleteJobs(db: SqlExecutor, ids: string[]): Promise<void> {
+    const wanted = new Set(ids);
+    const jobs = ids.length === 1 ? await this.boss.findJobs<JobData>(GRADING_QUEUE, { data: { id: ids[0] }, db }) : await this.everyJob(db);
+    const theirs = jobs.filter((job) => wanted.has(job.data.id)).map((job) => job.id);
+    if (theirs.length > 0) await this.boss.deleteJob(GRADING_QUEUE, theirs, { db });
+  }
+
+  private async everyJob(db: SqlExecutor) {
+    const jobs = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.boss.findJobs<JobData>(GRADING_QUEUE, { db, limit: JOBS_PAGE, after });
+      jobs.push(...page);
+      if (page.length < JOBS_PAGE) return jobs;
+      after = page[page.length - 1].id;
     }
   }
 

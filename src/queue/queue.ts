@@ -12,11 +12,13 @@ export interface QueueLimits {
   total: number;
   /** Live submissions queued or running at once, for one client. */
   perClient: number;
+  /** Bytes of code and results one client may keep stored, whatever their state; Infinity: no bound. */
+  storedBytesPerClient: number;
 }
 
 export type Admission =
   | { accepted: true; submission: StoredSubmission }
-  | { accepted: false; why: 'client_share' | 'full' | 'closing'; retryAfterS: number };
+  | { accepted: false; why: 'client_share' | 'full' | 'closing' | 'client_storage'; retryAfterS: number };
 
 export interface RunningGrading {
   id: string;
@@ -53,6 +55,11 @@ export interface GradingQueue {
 /** What a grading is assumed to take before any has finished; only Retry-After uses it. */
 export const FIRST_ESTIMATE_MS = 2000;
 const MAX_RETRY_AFTER_S = 600;
+/**
+ * Retry-After for a client at its stored bytes: no wait frees them, deleting does (the refusal
+ * says so); the longest Retry-After keeps a client that retries anyway from retrying often.
+ */
+export const STORAGE_RETRY_AFTER_S = MAX_RETRY_AFTER_S;
 
 /** Retry-After for a refused submission: the time for `ahead` gradings on `graders` at once. */
 export function retryAfterS(averageMs: number, ahead: number, graders: number): number {

@@ -3,21 +3,27 @@
 // statement or one transaction, because another process may be making the same decision now.
 import { randomUUID } from 'node:crypto';
 import { Client, DatabaseError, Pool, TypeOverrides, types, type PoolClient } from 'pg';
-import type { GradeResult } from '../grading/index.ts';
+import { codeBytes, type GradeResult } from '../grading/index.ts';
 import {
   BASE_COLUMNS,
   COLUMNS,
+  CURSOR_SECRET,
+  CursorSeal,
   DELIVERY_COLUMNS,
   PRIORITY,
   TOKEN_COLUMNS,
   WAITING,
+  addSecretSql,
   deliveryFromRow,
   fromRow,
   gradebookFromRow,
   lastUseIsStale,
   listWhere,
+  newSecret,
   now,
   pageOf,
+  secretSql,
+  storedBytesSql,
   tokenFromRow,
   type DeliveryRow,
   type GradebookRow,
@@ -44,7 +50,20 @@ export interface SqlExecutor {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-export type Admitted = { accepted: true; submission: StoredSubmission } | { accepted: false; why: 'full' | 'client_share'; ahead: number };
+/** What admit counts before it stores: `storedBytesPerClient` may be Infinity. */
+export interface AdmissionBounds {
+  total: number;
+  perClient: number;
+  storedBytesPerClient: number;
+}
+
+export type Admitted =
+  | { accepted: true; submission: StoredSubmission }
+  | { accepted: false; why: 'full' | 'client_share'; ahead: number }
+  | { accepted: false; why: 'client_storage'; storedBytes: number };
+
+/** Deletes, in a deletion's transaction, more rows that name the submissions it removes. */
+export type DependentRows = (db: SqlExecutor, ids: string[]) => Promise<void>;
 
 /** Notified with a submission's id when its result is stored. */
 export const DONE_CHANNEL = 'memgrade_done';
@@ -121,6 +140,10 @@ const MIGRATIONS = [
      created_at timestamptz NOT NULL
    );
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);`,
+  `ALTER TABLE submissions ADD COLUMN code_bytes bigint NOT NULL DEFAULT 0, ADD COLUMN result_bytes bigint NOT NULL DEFAULT 0;
+   UPDATE submissions SET code_bytes = octet_length(code), result_bytes = coalesce(octet_length(result), 0);
+   CREATE INDEX webhook_deliveries_by_submission ON webhook_deliveries (submission_id);
+   CREATE TABLE memgrade_secrets (name text PRIMARY KEY, value bytea NOT NULL);`,
 ];
 
 // Rows come back in the shapes SqliteStore's have, so both share one mapping: times as
@@ -160,6 +183,9 @@ export class PostgresStore implements SubmissionStore {
   private readonly url: string;
   private readonly pool: Pool;
   private readonly listeners = new Set<() => Promise<void>>();
+  private readonly dependents: DependentRows[] = [];
+  /** Set by open(), from the database's secret, before the store is handed out. */
+  private cursors!: CursorSeal;
   private closed = false;
 
   private constructor(url: string) {
@@ -182,7 +208,7 @@ export class PostgresStore implements SubmissionStore {
   static async open(url: string): Promise<PostgresStore> {
     const store = new PostgresStore(url);
     try {
-      await store.migrate();
+      store.cursors = new CursorSeal(await store.migrate());
     } catch (error) {
       await store.pool.end();
       throw error;
@@ -193,9 +219,10 @@ export class PostgresStore implements SubmissionStore {
   /**
    * One transaction holding the migration lock: a process that starts while another migrates
    * waits, then finds the schema done. The lock goes with the transaction, even if this one dies.
+   * Answers the database's cursor secret.
    */
-  private async migrate(): Promise<void> {
-    await this.transaction(async (client) => {
+  private async migrate(): Promise<Buffer> {
+    return this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS memgrade_schema (version integer NOT NULL)');
       const found = await client.query<{ version: number }>('SELECT version FROM memgrade_schema');
@@ -210,6 +237,9 @@ export class PostgresStore implements SubmissionStore {
       }
       for (const sql of MIGRATIONS.slice(version)) await client.query(sql);
       await client.query('UPDATE memgrade_schema SET version = $1', [MIGRATIONS.length]);
+      await client.query(addSecretSql('$1', '$2'), [CURSOR_SECRET, newSecret()]);
+      const { rows } = await client.query<{ value: Buffer }>(secretSql('$1'), [CURSOR_SECRET]);
+      return rows[0].value;
     });
   }
 
@@ -247,8 +277,8 @@ export class PostgresStore implements SubmissionStore {
 
   private async insertWith(client: Queryable, submission: NewSubmission): Promise<StoredSubmission> {
     const { rows } = await client.query<Row>(
-      `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at, callback_url)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8) RETURNING ${COLUMNS}`,
+      `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at, callback_url, code_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) RETURNING ${COLUMNS}`,
       [
         randomUUID(),
         submission.assignment,
@@ -258,6 +288,7 @@ export class PostgresStore implements SubmissionStore {
         Buffer.from(submission.code, 'utf8'),
         now(),
         submission.callbackUrl,
+        codeBytes(submission.code),
       ],
     );
     return fromRow(rows[0]);
@@ -274,12 +305,12 @@ export class PostgresStore implements SubmissionStore {
   }
 
   async list(query: ListQuery): Promise<Page> {
-    const { where, params } = listWhere(query, (n) => `$${n}`);
+    const { where, params } = listWhere(query, (n) => `$${n}`, this.cursors);
     const { rows } = await this.pool.query<ListRow>(
       `SELECT ${BASE_COLUMNS}, ${VERDICT_COLUMNS} FROM submissions ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`,
       [...params, query.limit + 1],
     );
-    return pageOf(rows, query.limit);
+    return pageOf(rows, query.limit, this.cursors);
   }
 
   async claim(id: string): Promise<StoredSubmission | null> {
@@ -297,9 +328,11 @@ export class PostgresStore implements SubmissionStore {
       const at = now();
       // Of two processes finishing one submission, the second waits for the first's row lock,
       // then finds it done: it stores nothing.
+      const json = JSON.stringify(result);
       const stored = await client.query(
-        `UPDATE submissions SET status = 'done', finished_at = $1, result = $2, ${VERDICT_SET} WHERE id = $3 AND status <> 'done'`,
-        [at, JSON.stringify(result), id, ...verdictValues(result)],
+        `UPDATE submissions SET status = 'done', finished_at = $1, result = $2, ${VERDICT_SET}, result_bytes = $11
+         WHERE id = $3 AND status <> 'done'`,
+        [at, json, id, ...verdictValues(result), Buffer.byteLength(json)],
       );
       if (stored.rowCount === 0) return false;
       if (delivery !== null) {
@@ -322,8 +355,8 @@ export class PostgresStore implements SubmissionStore {
   private async requeueWith(client: Queryable, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const { rows } = await client.query<{ id: string }>(
-      `UPDATE submissions SET status = 'queued', result = NULL, ${VERDICT_CLEAR}, started_at = NULL, finished_at = NULL, attempts = 0,
-         priority = $1
+      `UPDATE submissions SET status = 'queued', result = NULL, result_bytes = 0, ${VERDICT_CLEAR}, started_at = NULL, finished_at = NULL,
+         attempts = 0, priority = $1
        WHERE id = ANY($2::text[]) AND status = 'done' RETURNING id`,
       [PRIORITY.regrade, ids],
     );
@@ -337,6 +370,16 @@ export class PostgresStore implements SubmissionStore {
         ? await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM submissions WHERE ${WAITING}`)
         : await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM submissions WHERE ${WAITING} AND client = $1`, [client]);
     return rows[0].n;
+  }
+
+  async storedBytes(client: string): Promise<number> {
+    return this.storedBytesWith(this.pool, client);
+  }
+
+  private async storedBytesWith(client: Queryable, of: string): Promise<number> {
+    const { rows } = await client.query<{ n: number | string }>(storedBytesSql('$1'), [of]);
+    // sum() of bigints is numeric, which pg reads as a string.
+    return Number(rows[0].n);
   }
 
   async gradebook(assignment: string): Promise<GradebookEntry[]> {
@@ -399,13 +442,35 @@ export class PostgresStore implements SubmissionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM submissions WHERE id = $1', [id]);
-    return (rowCount ?? 0) > 0;
+    return (await this.erase('id = $1', id)) > 0;
   }
 
   async deleteCreatedBefore(before: string): Promise<number> {
-    const { rowCount } = await this.pool.query('DELETE FROM submissions WHERE created_at < $1', [before]);
-    return rowCount ?? 0;
+    return this.erase('created_at < $1', before);
+  }
+
+  /**
+   * Rows that name a submission and must go when it goes, beyond the store's own tables (the
+   * queue's jobs): deleted in the same transaction, so that a failure keeps the submission.
+   */
+  deleteAlso(dependent: DependentRows): void {
+    this.dependents.push(dependent);
+  }
+
+  /**
+   * Deletes the submissions `where` picks, then the deliveries and dependent rows of those it
+   * deleted; answers how many. The submissions go first: their row locks make a finish running
+   * now wait, then find them gone and add no delivery.
+   */
+  private async erase(where: string, value: string): Promise<number> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(`DELETE FROM submissions WHERE ${where} RETURNING id`, [value]);
+      const ids = rows.map((row) => row.id);
+      if (ids.length === 0) return 0;
+      await client.query('DELETE FROM webhook_deliveries WHERE submission_id = ANY($1::text[])', [ids]);
+      for (const dependent of this.dependents) await dependent(executor(client), ids);
+      return ids.length;
+    });
   }
 
   async addToken(token: { name: string; role: Role; digest: string }): Promise<StoredToken> {
@@ -469,12 +534,13 @@ export class PostgresStore implements SubmissionStore {
   /**
    * One transaction: serialize admissions with pg_advisory_xact_lock, count live queued+running
    * submissions (all, and this client's), refuse when at `bounds.total` ('full', ahead = total
-   * count) or `bounds.perClient` ('client_share', ahead = client's count), else insert and call
-   * `send(db, stored)` in the same transaction; anything thrown rolls all back.
+   * count) or `bounds.perClient` ('client_share', ahead = client's count), or when the client's
+   * stored bytes and this code's would pass `bounds.storedBytesPerClient` ('client_storage'),
+   * else insert and call `send(db, stored)` in the same transaction; anything thrown rolls all back.
    */
   async admit(
     submission: NewSubmission,
-    bounds: { total: number; perClient: number },
+    bounds: AdmissionBounds,
     send: (db: SqlExecutor, stored: StoredSubmission) => Promise<void>,
   ): Promise<Admitted> {
     return this.transaction(async (client) => {
@@ -487,6 +553,10 @@ export class PostgresStore implements SubmissionStore {
       const { total, mine } = rows[0];
       if (total >= bounds.total) return { accepted: false, why: 'full', ahead: total };
       if (mine >= bounds.perClient) return { accepted: false, why: 'client_share', ahead: mine };
+      if (bounds.storedBytesPerClient !== Infinity) {
+        const storedBytes = await this.storedBytesWith(client, submission.client);
+        if (storedBytes + codeBytes(submission.code) > bounds.storedBytesPerClient) return { accepted: false, why: 'client_storage', storedBytes };
+      }
       const stored = await this.insertWith(client, submission);
       await send(executor(client), stored);
       return { accepted: true, submission: stored };

@@ -1,5 +1,6 @@
 // What the SQLite and PostgreSQL stores share: the same column names, the same rows turned into
 // the same objects, the same cursors. Only the SQL dialect differs between them.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { GradeResult } from '../grading/index.ts';
 import {
   InvalidCursorError,
@@ -29,6 +30,10 @@ export const TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at';
 export const DELIVERY_COLUMNS = 'id, submission_id, url, payload, status, attempts, next_attempt_at, last_status, last_error';
 /** The condition of the submissions an admission bound counts: live ones waiting or being graded. */
 export const WAITING = `status IN ('queued', 'running') AND priority = ${PRIORITY.live}`;
+
+/** What a client keeps stored, in UTF-8 bytes: its code and its results. */
+export const storedBytesSql = (placeholder: string) =>
+  `SELECT coalesce(sum(code_bytes + result_bytes), 0) AS n FROM submissions WHERE client = ${placeholder}`;
 
 /** Times are ISO strings (`Date.prototype.toISOString`) in both stores. */
 export const now = () => new Date().toISOString();
@@ -147,19 +152,69 @@ export const tokenFromRow = (row: TokenRow): StoredToken => ({
 export const lastUseIsStale = (lastUsedAt: string | null, at: Date) =>
   lastUsedAt === null || at.getTime() - Date.parse(lastUsedAt) > LAST_USED_EVERY_MS;
 
-const encodeCursor = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
+/** The secret list cursors are sealed with, one per database; each process of a database reads the same. */
+export const CURSOR_SECRET = 'list-cursor';
+/** Writes a secret unless the database has one by that name: of processes starting together, the first wins. */
+export const addSecretSql = (name: string, value: string) =>
+  `INSERT INTO memgrade_secrets (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO NOTHING`;
+export const secretSql = (name: string) => `SELECT value FROM memgrade_secrets WHERE name = ${name}`;
+export const newSecret = () => randomBytes(32);
 
-function decodeCursor(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new InvalidCursorError('cursor is not one this service handed out');
-  return Number(match[1]);
+const CIPHER = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const SEQ_BYTES = 8;
+const CURSOR_LENGTH = Math.ceil(((IV_BYTES + SEQ_BYTES + TAG_BYTES) * 4) / 3);
+// Binds a sealed value to its use: a value sealed for anything else under the same key never opens as a cursor.
+const CURSOR_AAD = Buffer.from('memgrade list cursor v1');
+
+/**
+ * List cursors: the row's seq, encrypted and authenticated with the database's secret. A plain
+ * seq would tell anyone who can list how many submissions the service ever took, and let them
+ * make up cursors; sealed, a cursor says nothing, and one not sealed by this database (made up,
+ * changed, or another database's) fails to open.
+ */
+export class CursorSeal {
+  private readonly key: Buffer;
+
+  constructor(key: Buffer) {
+    this.key = key;
+  }
+
+  seal(seq: number): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(CIPHER, this.key, iv).setAAD(CURSOR_AAD);
+    const plain = Buffer.alloc(SEQ_BYTES);
+    plain.writeBigUInt64BE(BigInt(seq));
+    return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+  }
+
+  open(cursor: string): number {
+    const refused = () => new InvalidCursorError('cursor is not one this service handed out');
+    // Node's base64url decoding skips what is not base64url: checked first, so that one cursor has one spelling.
+    if (cursor.length !== CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw refused();
+    const bytes = Buffer.from(cursor, 'base64url');
+    const decipher = createDecipheriv(CIPHER, this.key, bytes.subarray(0, IV_BYTES)).setAAD(CURSOR_AAD);
+    decipher.setAuthTag(bytes.subarray(IV_BYTES + SEQ_BYTES));
+    let plain: Buffer;
+    try {
+      plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, IV_BYTES + SEQ_BYTES)), decipher.final()]);
+    } catch {
+      throw refused();
+    }
+    return Number(plain.readBigUInt64BE());
+  }
 }
 
 /**
  * A list query's WHERE clause and its values; `placeholder(n)` writes the n-th (from 1) value's
  * marker in the store's dialect. Throws InvalidCursorError for a cursor it did not hand out.
  */
-export function listWhere(query: ListQuery, placeholder: (n: number) => string): { where: string; params: Array<string | number> } {
+export function listWhere(
+  query: ListQuery,
+  placeholder: (n: number) => string,
+  cursors: CursorSeal,
+): { where: string; params: Array<string | number> } {
   const conditions: string[] = [];
   const params: Array<string | number> = [];
   const add = (condition: string, value: string | number) => {
@@ -169,12 +224,12 @@ export function listWhere(query: ListQuery, placeholder: (n: number) => string):
   if (query.assignment !== undefined) add('assignment =', query.assignment);
   if (query.student !== undefined) add('student =', query.student);
   if (query.client !== undefined) add('client =', query.client);
-  if (query.cursor !== undefined) add('seq <', decodeCursor(query.cursor));
+  if (query.cursor !== undefined) add('seq <', cursors.open(query.cursor));
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
 /** A page out of up to `limit + 1` rows, newest first: the extra row only says there is more. */
-export function pageOf(rows: ListRow[], limit: number): Page {
+export function pageOf(rows: ListRow[], limit: number, cursors: CursorSeal): Page {
   const page = rows.slice(0, limit);
-  return { items: page.map(listedFromRow), next: rows.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
+  return { items: page.map(listedFromRow), next: rows.length > limit ? cursors.seal(page[page.length - 1].seq) : null };
 }

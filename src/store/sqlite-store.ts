@@ -1,24 +1,33 @@
 // The embedded store: one SQLite file in the data directory. WAL with synchronous=FULL makes each
 // insert durable before the API answers, so an accepted submission survives a crash or a power cut.
+// A deletion erases: secure_delete zeroes what it frees in the pages, and a TRUNCATE checkpoint
+// then writes those pages into the main file and empties the WAL, whose older frames still hold
+// the rows as they were.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { GradeResult } from '../grading/index.ts';
+import { codeBytes, type GradeResult } from '../grading/index.ts';
 import {
   BASE_COLUMNS,
   COLUMNS,
+  CURSOR_SECRET,
+  CursorSeal,
   DELIVERY_COLUMNS,
   PRIORITY,
   TOKEN_COLUMNS,
   WAITING,
+  addSecretSql,
   deliveryFromRow,
   fromRow,
   gradebookFromRow,
   lastUseIsStale,
   listWhere,
+  newSecret,
   now,
   pageOf,
+  secretSql,
+  storedBytesSql,
   tokenFromRow,
   type DeliveryRow,
   type GradebookRow,
@@ -43,7 +52,7 @@ import {
 export const DATABASE_FILE = 'memgrade.sqlite';
 
 /** Each entry upgrades the schema by one version (PRAGMA user_version). */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `CREATE TABLE submissions (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL UNIQUE,
@@ -87,7 +96,15 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL
    );
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);`,
+  `ALTER TABLE submissions ADD COLUMN code_bytes INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE submissions ADD COLUMN result_bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE submissions SET code_bytes = length(CAST(code AS BLOB)), result_bytes = coalesce(length(CAST(result AS BLOB)), 0);
+   CREATE INDEX webhook_deliveries_by_submission ON webhook_deliveries (submission_id);
+   CREATE TABLE memgrade_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);`,
 ];
+
+/** The first schema whose deletions erase (secure_delete): an older one may hold deleted rows in its free space. */
+const ERASING_SINCE = 4;
 
 // A list reads the verdict out of the stored JSON: a page never parses whole results.
 const VERDICT_COLUMNS =
@@ -97,6 +114,7 @@ const VERDICT_COLUMNS =
 
 export class SqliteStore implements SubmissionStore {
   private readonly db: DatabaseSync;
+  private readonly cursors: CursorSeal;
 
   /** Opens (creating if needed) the database in `dataDir`; ':memory:' gives a throw-away one. */
   constructor(dataDir: string) {
@@ -107,12 +125,31 @@ export class SqliteStore implements SubmissionStore {
       chmodSync(dataDir, 0o700);
     }
     this.db = new DatabaseSync(dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE));
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
+    // secure_delete is a setting of the connection, not of the file: every connection that writes
+    // (the service's, `memgrade tokens`') sets it.
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;');
     const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as { user_version: number };
-    this.transaction(() => {
+    const key = this.transaction(() => {
       for (const sql of MIGRATIONS.slice(version)) this.db.exec(sql);
       this.db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+      this.db.prepare(addSecretSql('?', '?')).run(CURSOR_SECRET, newSecret());
+      return (this.db.prepare(secretSql('?')).get(CURSOR_SECRET) as { value: Uint8Array }).value;
     });
+    this.cursors = new CursorSeal(Buffer.from(key));
+    // Rows an older memgrade deleted may still lie in free pages and free space: rewritten once.
+    if (version > 0 && version < ERASING_SINCE) {
+      this.db.exec('VACUUM');
+      this.checkpoint();
+    }
+  }
+
+  /**
+   * Copies the WAL into the main file and empties it. A reader that holds an old snapshot (another
+   * process reading the file) makes it wait, up to busy_timeout, then leave the WAL as it is: the
+   * next deletion, or the last connection's close, empties it.
+   */
+  private checkpoint(): void {
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   /**
@@ -135,8 +172,8 @@ export class SqliteStore implements SubmissionStore {
   async insert(submission: NewSubmission): Promise<StoredSubmission> {
     const row = this.db
       .prepare(
-        `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at, callback_url)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING ${COLUMNS}`,
+        `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at, callback_url, code_bytes)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING ${COLUMNS}`,
       )
       .get(
         randomUUID(),
@@ -147,6 +184,7 @@ export class SqliteStore implements SubmissionStore {
         submission.code,
         now(),
         submission.callbackUrl,
+        codeBytes(submission.code),
       ) as unknown as Row;
     return fromRow(row);
   }
@@ -162,11 +200,11 @@ export class SqliteStore implements SubmissionStore {
   }
 
   async list(query: ListQuery): Promise<Page> {
-    const { where, params } = listWhere(query, () => '?');
+    const { where, params } = listWhere(query, () => '?', this.cursors);
     const rows = this.db
       .prepare(`SELECT ${BASE_COLUMNS}, ${VERDICT_COLUMNS} FROM submissions ${where} ORDER BY seq DESC LIMIT ?`)
       .all(...params, query.limit + 1) as unknown as ListRow[];
-    return pageOf(rows, query.limit);
+    return pageOf(rows, query.limit, this.cursors);
   }
 
   async claim(id: string): Promise<StoredSubmission | null> {
@@ -182,9 +220,10 @@ export class SqliteStore implements SubmissionStore {
   async finish(id: string, result: GradeResult, delivery: NewDelivery | null = null): Promise<boolean> {
     return this.transaction(() => {
       const at = now();
+      const json = JSON.stringify(result);
       const stored = this.db
-        .prepare(`UPDATE submissions SET status = 'done', finished_at = ?, result = ? WHERE id = ? AND status <> 'done'`)
-        .run(at, JSON.stringify(result), id);
+        .prepare(`UPDATE submissions SET status = 'done', finished_at = ?, result = ?, result_bytes = ? WHERE id = ? AND status <> 'done'`)
+        .run(at, json, Buffer.byteLength(json), id);
       if (stored.changes === 0) return false;
       if (delivery !== null) {
         this.db
@@ -201,7 +240,7 @@ export class SqliteStore implements SubmissionStore {
   async requeueForRegrade(ids: string[]): Promise<string[]> {
     return this.transaction(() => {
       const update = this.db.prepare(
-        `UPDATE submissions SET status = 'queued', result = NULL, started_at = NULL, finished_at = NULL, attempts = 0, priority = ?
+        `UPDATE submissions SET status = 'queued', result = NULL, result_bytes = 0, started_at = NULL, finished_at = NULL, attempts = 0, priority = ?
          WHERE id = ? AND status = 'done' RETURNING id`,
       );
       const requeued: string[] = [];
@@ -217,6 +256,10 @@ export class SqliteStore implements SubmissionStore {
     const sql = `SELECT count(*) AS n FROM submissions WHERE ${WAITING}`;
     const row = (client === undefined ? this.db.prepare(sql).get() : this.db.prepare(`${sql} AND client = ?`).get(client)) as { n: number };
     return row.n;
+  }
+
+  async storedBytes(client: string): Promise<number> {
+    return (this.db.prepare(storedBytesSql('?')).get(client) as { n: number }).n;
   }
 
   async gradebook(assignment: string): Promise<GradebookEntry[]> {
@@ -269,11 +312,23 @@ export class SqliteStore implements SubmissionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM submissions WHERE id = ?').run(id).changes > 0;
+    return this.erase('id = ?', id) > 0;
   }
 
   async deleteCreatedBefore(before: string): Promise<number> {
-    return Number(this.db.prepare('DELETE FROM submissions WHERE created_at < ?').run(before).changes);
+    return this.erase('created_at < ?', before);
+  }
+
+  /** Deletes the submissions `where` picks and the deliveries that announce them; answers how many. */
+  private erase(where: string, value: string): number {
+    const erased = this.transaction(() => {
+      const ids = this.db.prepare(`DELETE FROM submissions WHERE ${where} RETURNING id`).all(value) as { id: string }[];
+      const deliveries = this.db.prepare('DELETE FROM webhook_deliveries WHERE submission_id = ?');
+      for (const { id } of ids) deliveries.run(id);
+      return ids.length;
+    });
+    if (erased > 0) this.checkpoint();
+    return erased;
   }
 
   async addToken(token: { name: string; role: Role; digest: string }): Promise<StoredToken> {

@@ -140,6 +140,8 @@ export interface SubmissionStore {
   requeueForRegrade(ids: string[]): Promise<string[]>;
   /** Live submissions queued or running: everyone's, or one client's. Regrades are not counted. */
   waiting(client?: string): Promise<number>;
+  /** The UTF-8 bytes of the code and results a client keeps stored, whatever their state. */
+  storedBytes(client: string): Promise<number>;
   /** Every submission of an assignment, oldest first, as a gradebook reads it. */
   gradebook(assignment: string): Promise<GradebookEntry[]>;
   /**
@@ -155,9 +157,13 @@ export interface SubmissionStore {
   requeue(id: string): Promise<void>;
   /** After a restart: puts every running submission back and returns all queued, oldest first (regrades last). */
   recover(): Promise<StoredSubmission[]>;
-  /** Removes a submission, its code and its result; false when there was none. */
+  /**
+   * Removes a submission, its code, its result and every row that names it (its webhook
+   * deliveries; on PostgreSQL its grading jobs), erasing what the backend can erase: false when
+   * there was none.
+   */
   delete(id: string): Promise<boolean>;
-  /** Removes every submission created before `before` (ISO date); answers how many. */
+  /** Removes, as delete does, every submission created before `before` (ISO date); answers how many. */
   deleteCreatedBefore(before: string): Promise<number>;
   /** Stores a new token by its digest; throws TokenNameTakenError for a name in use. */
   addToken(token: { name: string; role: Role; digest: string }): Promise<StoredToken>;

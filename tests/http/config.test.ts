@@ -38,6 +38,13 @@ test('values are parsed: numbers, the token list, the assignment folders', () =>
   assert.equal(config.databaseUrl, 'postgres://memgrade@db.example/memgrade');
 });
 
+test('MEMGRADE_TRUST_PROXY: true, a list of proxies, and a list naming none, which trusts none', () => {
+  assert.equal(loadConfig({ MEMGRADE_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.deepEqual(loadConfig({ MEMGRADE_TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
+  // Trusting none is not being behind a proxy: a token-less service on loopback may still be open.
+  assert.equal(loadConfig({ MEMGRADE_TRUST_PROXY: ' , ' }).trustProxy, false);
+});
+
 test('a bad value is refused with the variable named', () => {
   assert.throws(() => loadConfig({ PORT: 'eighty' }), (error: Error) => error instanceof ConfigError && /PORT="eighty"/.test(error.message));
   assert.throws(() => loadConfig({ MEMGRADE_QUEUE_LIMIT: '0' }), /MEMGRADE_QUEUE_LIMIT="0"/);

@@ -77,6 +77,44 @@ describe('roles', () => {
   });
 });
 
+describe('whose submission it is', () => {
+  const post = (token: string, fields: Record<string, unknown>) =>
+    t.http.post('/v1/submissions').set(as(token)).send({ assignment: TINY, code: PASSING, ...fields });
+  const stored = async () => (await t.service.store.list({ limit: 100 })).items.length;
+
+  test("a student token files under its own name only: another is 403 on body.student and stores nothing; an instructor's under any", async () => {
+    const before = await stored();
+    const refused = await post(students.ada, { student: 'bob' }).expect(403);
+    assertContract(refused, 'POST', '/v1/submissions');
+    assert.equal(refused.body.error, 'forbidden');
+    assert.deepEqual(refused.body.details.map((d: { field: string }) => d.field), ['body.student']);
+    assert.match(refused.body.message, /body\.student/);
+    assert.equal(await stored(), before, 'the refused submission was stored');
+    const own = await post(students.ada, { student: 'ada', wait: 30 }).expect(201);
+    assert.equal(own.body.student, 'ada');
+    const filed = await post(INSTRUCTOR, { student: 'bob', wait: 30 }).expect(201);
+    assert.equal(filed.body.student, 'bob');
+  });
+
+  test("a student token's submission without a student is filed under the token's name, and the gradebook shows it there", async () => {
+    const mine = (await post(students.bob, { wait: 30 }).expect(201)).body;
+    assert.equal(mine.student, 'bob');
+    const book = await t.http.get(`/v1/assignments/${TINY}/gradebook`).set(as(INSTRUCTOR)).expect(200);
+    const rows = book.body.rows as { student: string; latest: { id: string } }[];
+    assert.equal(rows.find((r) => r.student === 'bob')?.latest.id, mine.id);
+    assert.ok(!rows.some((r) => r.student.startsWith('token:')), rows.map((r) => r.student).join(', '));
+  });
+
+  test('a name with bidirectional controls or zero-width characters is refused, as control characters are', async () => {
+    for (const student of ['ada\u202Enib', '\u2066ada\u2069', 'ad\u200Ba', 'ada\uFEFF', 'ada\u061C', 'ada\u200F', 'ada\u2060', 'ada\u0007']) {
+      const res = await post(INSTRUCTOR, { student }).expect(400);
+      assert.deepEqual(res.body.details.map((d: { field: string }) => d.field), ['body.student'], JSON.stringify(student));
+    }
+    const listed = await t.http.get(`/v1/submissions?student=${encodeURIComponent('ada\u202E')}`).set(as(INSTRUCTOR)).expect(400);
+    assert.equal(listed.body.details[0].field, 'query.student');
+  });
+});
+
 describe('failed authentication', () => {
   test('is limited per address: 429 with Retry-After, logged at warn without the token', async () => {
     const wrong = 'wrong-token-never-logged-5a4b';
@@ -126,13 +164,6 @@ describe('headers', () => {
 describe('requests the parser refuses keep the API\'s shape', () => {
   before(() => t.service.app.listen({ port: 0, host: '127.0.0.1' }));
 
-  test('an overlong path parameter is a 414, a malformed URL a 400', async () => {
-    const long = await t.http.get(`/v1/submissions/${'a'.repeat(500)}`).set(as(INSTRUCTOR)).expect(414);
-    assert.equal(long.body.error, 'uri_too_long');
-    const bad = await t.http.get('/v1/submissions/%zz').set(as(INSTRUCTOR)).expect(400);
-    assert.equal(bad.body.error, 'invalid_request');
-  });
-
   const raw = (request: string, trickle?: string) =>
     new Promise<{ text: string; ms: number }>((resolve) => {
       const started = Date.now();
@@ -150,14 +181,72 @@ describe('requests the parser refuses keep the API\'s shape', () => {
       socket.on('error', () => undefined);
     });
 
-  test('headers past 16 KB are a 431, in JSON', async () => {
-    const { text } = await raw(`GET /v1/assignments HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
-    assert.match(text, /^HTTP\/1\.1 431 /);
-    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error, 'headers_too_large');
+  /** An answer read off the socket: status, headers (lower-case names) and JSON body. */
+  const parse = (text: string) => {
+    const split = text.indexOf('\r\n\r\n');
+    const [status, ...lines] = text.slice(0, split).split('\r\n');
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    return { status: Number(status.split(' ')[1]), headers, body: JSON.parse(text.slice(split + 4)) as { error: string; details: { field: string }[] } };
+  };
+  /** Helmet's headers, compared with those of an ordinary answer. */
+  const SECURITY = [
+    'content-security-policy',
+    'x-content-type-options',
+    'x-frame-options',
+    'strict-transport-security',
+    'referrer-policy',
+    'cross-origin-opener-policy',
+    'cross-origin-resource-policy',
+    'x-permitted-cross-domain-policies',
+  ];
+  const assertSecured = async (headers: Record<string, string>, what: string) => {
+    const ordinary = (await t.http.get('/healthz').expect(200)).headers;
+    for (const name of SECURITY) {
+      assert.ok(ordinary[name], `an ordinary answer lacks ${name}`);
+      assert.equal(headers[name], ordinary[name], `${what}: ${name}`);
+    }
+  };
+  /** Header lines of about `bytes` bytes in all, each short: many headers, few bytes of names and values. */
+  const shortHeaders = (bytes: number) => {
+    let text = '';
+    for (let i = 0; text.length < bytes; i++) text += `X-${i}: v\r\n`;
+    return text;
+  };
+  const head = (headers: string) => `GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers}\r\n`;
+
+  test('a head of 15 KB is taken, in one header or in 1,500 short ones', async () => {
+    for (const headers of [`X-Big: ${'a'.repeat(15 * 1024)}\r\n`, shortHeaders(15 * 1024)]) {
+      const { text } = await raw(head(headers));
+      assert.equal(parse(text).status, 200, `${headers.length} bytes in ${headers.split('\r\n').length - 1} headers: ${text.split('\r\n')[0]}`);
+    }
+  });
+
+  test('a head past 16 KB is a 431 in JSON naming the headers, with the security headers, in one header or in many', async () => {
+    for (const headers of [`X-Big: ${'a'.repeat(17 * 1024)}\r\n`, shortHeaders(17 * 1024)]) {
+      const answer = parse((await raw(head(headers))).text);
+      assert.equal(answer.status, 431);
+      assert.equal(answer.body.error, 'headers_too_large');
+      assert.deepEqual(answer.body.details.map((d) => d.field), ['header']);
+      assert.match(answer.headers['content-type'], /^application\/json/);
+      await assertSecured(answer.headers, `431 of ${headers.length} bytes`);
+    }
+  });
+
+  test('an overlong path parameter is a 414, a malformed URL or request a 400, each with the security headers', async () => {
+    const long = await t.http.get(`/v1/submissions/${'a'.repeat(500)}`).set(as(INSTRUCTOR)).expect(414);
+    assert.equal(long.body.error, 'uri_too_long');
+    await assertSecured(long.headers, 'overlong path');
+    const bad = await t.http.get('/v1/submissions/%zz').set(as(INSTRUCTOR)).expect(400);
+    assert.equal(bad.body.error, 'invalid_request');
+    await assertSecured(bad.headers, 'malformed URL');
+    const garbage = parse((await raw('NOT HTTP AT ALL\r\n\r\n')).text);
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.body.error, 'invalid_request');
+    await assertSecured(garbage.headers, 'not HTTP');
   });
 
   test('a body sent a byte at a time is ended within seconds with a 408', async () => {
-    const head = [
+    const request = [
       'POST /v1/submissions HTTP/1.1',
       'Host: x',
       'Content-Type: application/json',
@@ -166,10 +255,12 @@ describe('requests the parser refuses keep the API\'s shape', () => {
       '',
       '{',
     ].join('\r\n');
-    const { text, ms } = await raw(head, ' ');
-    assert.match(text, /^HTTP\/1\.1 408 /);
-    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error, 'request_timeout');
+    const { text, ms } = await raw(request, ' ');
+    const answer = parse(text);
+    assert.equal(answer.status, 408);
+    assert.equal(answer.body.error, 'request_timeout');
     assert.ok(ms < 15_000, `ended after ${ms} ms`);
+    await assertSecured(answer.headers, '408');
   });
 });
 
@@ -209,6 +300,27 @@ describe('never open by accident', () => {
       await store.close();
       const withToken = await startService(loadConfig(base), logsOf().logger);
       await withToken.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('behind a trusted proxy, loopback is no shelter: with no token the service refuses to start, unless MEMGRADE_ALLOW_OPEN', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memgrade-open-'));
+    try {
+      const base = { MEMGRADE_DATA_DIR: dir, MEMGRADE_ASSIGNMENTS_DIRS: FIXTURE_ASSIGNMENTS_DIR, MEMGRADE_POOL_SIZE: '1' };
+      for (const proxy of ['true', '10.0.0.1, 10.0.0.0/8']) {
+        const config = loadConfig({ ...base, MEMGRADE_TRUST_PROXY: proxy });
+        assert.equal(config.host, '127.0.0.1');
+        await assert.rejects(
+          startService(config, logsOf().logger),
+          (error: Error) => error instanceof ConfigError && /MEMGRADE_TRUST_PROXY/.test(error.message) && /memgrade tokens add/.test(error.message),
+        );
+      }
+      const open = logsOf();
+      const service = await startService(loadConfig({ ...base, MEMGRADE_TRUST_PROXY: 'true', MEMGRADE_ALLOW_OPEN: 'true' }), open.logger);
+      await service.close();
+      assert.ok(open.lines.some((l) => JSON.parse(l).level === 40 && /MEMGRADE_ALLOW_OPEN/.test(l)), 'no warning');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

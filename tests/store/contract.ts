@@ -187,6 +187,36 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await assert.rejects(store.list({ limit: 1, cursor: '' }), InvalidCursorError);
     });
 
+    test('a cursor tells nothing of the position it stands for, and opens in its own store only', async () => {
+      for (let i = 0; i < 3; i++) await store.insert(newSubmission());
+      const { next } = await store.list({ limit: 1 });
+      assert.ok(next);
+      assert.equal((await store.list({ limit: 1, cursor: next })).items.length, 1);
+      // What cursors used to be, the base64 of `s` and the row's sequence number: the count of
+      // every submission the service has taken, to anyone who can list.
+      for (const seq of [1, 2, 3, 4]) {
+        await assert.rejects(store.list({ limit: 1, cursor: Buffer.from(`s${seq}`).toString('base64url') }), InvalidCursorError);
+      }
+      const bytes = Buffer.from(next, 'base64url');
+      for (const at of [0, bytes.length >> 1, bytes.length - 1]) {
+        const forged = Buffer.from(bytes);
+        forged[at] ^= 1;
+        await assert.rejects(store.list({ limit: 1, cursor: forged.toString('base64url') }), InvalidCursorError, `byte ${at} changed`);
+      }
+      await assert.rejects(store.list({ limit: 1, cursor: `${next}A` }), InvalidCursorError);
+
+      const other = await open();
+      try {
+        for (let i = 0; i < 3; i++) await other.store.insert(newSubmission());
+        const foreign = (await other.store.list({ limit: 1 })).next;
+        assert.ok(foreign);
+        await assert.rejects(store.list({ limit: 1, cursor: foreign }), InvalidCursorError, "another database's cursor");
+      } finally {
+        await other.store.close();
+        await other.remove();
+      }
+    });
+
     test('claim marks running and counts the start; null when done or gone', async () => {
       const { id } = await store.insert(newSubmission());
       const claimed = await store.claim(id);
@@ -464,6 +494,48 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await store.insert(newSubmission());
       assert.equal(await store.deleteCreatedBefore(later(60_000)), 2);
       assert.deepEqual((await store.list({ limit: 10 })).items, []);
+    });
+
+    test('delete and deleteCreatedBefore remove the webhook deliveries of what they remove', async () => {
+      const graded = async () => {
+        const { id } = await store.insert(newSubmission());
+        await store.finish(id, gradeResult(), newDelivery(id));
+        return id;
+      };
+      const old = [await graded(), await graded()];
+      await sleep(5);
+      const cut = later(0);
+      await sleep(5);
+      const kept = await graded();
+      const deleted = await graded();
+      assert.equal(await store.delete(deleted), true);
+      assert.equal(await store.deleteCreatedBefore(cut), old.length);
+      const left = await store.takeDueDeliveries(later(1000), later(60_000), 100);
+      assert.deepEqual(
+        left.map((d) => d.submissionId),
+        [kept],
+      );
+    });
+
+    test('storedBytes counts the UTF-8 bytes of the code and results a client keeps', async () => {
+      assert.equal(await store.storedBytes('token:ada'), 0);
+      const code = '\u00e9\u{1F600}\u0000x';
+      const mine = await store.insert(newSubmission({ code, client: 'token:ada' }));
+      const other = await store.insert(newSubmission({ code: 'abc', client: 'token:bob' }));
+      assert.equal(await store.storedBytes('token:ada'), 8);
+      const result = gradeResult({ message: '\u00e9 \u{1F600}' });
+      await store.finish(mine.id, result);
+      const whole = 8 + Buffer.byteLength(JSON.stringify(result));
+      assert.equal(await store.storedBytes('token:ada'), whole);
+      assert.deepEqual(await store.requeueForRegrade([mine.id]), [mine.id]);
+      assert.equal(await store.storedBytes('token:ada'), 8, 'a result cleared for a regrade takes nothing');
+      await store.finish(mine.id, result);
+      assert.equal(await store.storedBytes('token:ada'), whole);
+      assert.equal(await store.storedBytes('token:bob'), 3);
+      await store.delete(mine.id);
+      assert.equal(await store.storedBytes('token:ada'), 0);
+      await store.deleteCreatedBefore(later(60_000));
+      assert.equal(await store.storedBytes('token:bob'), 0, `${other.id} removed`);
     });
 
     test('tokens: add, names unique, list by name, find notes the use, revoke, count', async () => {

@@ -38,6 +38,8 @@ async function until(what: string, done: () => boolean, ms = 5000): Promise<void
 
 const noSend = async () => {};
 
+const UNBOUNDED = { total: 10, perClient: 10, storedBytesPerClient: Infinity };
+
 describe('PostgresStore: what only the shared store does', () => {
   let database: TestDatabase;
   let a: PostgresStore;
@@ -52,7 +54,7 @@ describe('PostgresStore: what only the shared store does', () => {
   });
 
   test('admit stores and sends until a bound, then refuses: the whole queue first, then a client’s share', async () => {
-    const bounds = { total: 3, perClient: 2 };
+    const bounds = { total: 3, perClient: 2, storedBytesPerClient: Infinity };
     const sent: string[] = [];
     const send = async (db: SqlExecutor, stored: StoredSubmission) => {
       const { rows } = await db.executeSql('SELECT status FROM submissions WHERE id = $1', [stored.id]);
@@ -84,34 +86,71 @@ describe('PostgresStore: what only the shared store does', () => {
       await db.executeSql('INSERT INTO side_effect (id) VALUES ($1)', [stored.id]);
       throw new Error('the queue refused the job');
     };
-    await assert.rejects(a.admit(newSubmission(), { total: 10, perClient: 10 }, failing), /the queue refused the job/);
+    await assert.rejects(a.admit(newSubmission(), UNBOUNDED, failing), /the queue refused the job/);
     assert.equal(await b.waiting(), 0);
     assert.deepEqual((await b.list({ limit: 10 })).items, []);
     assert.deepEqual(await sql(database.url, `SELECT to_regclass('side_effect') AS t`), [{ t: null }]);
     // The connection went back to the pool clean.
-    for (let i = 0; i < 12; i++) assert.ok((await a.admit(newSubmission({ client: `token:${i}` }), { total: 20, perClient: 1 }, noSend)).accepted);
+    const onePerClient = { ...UNBOUNDED, total: 20, perClient: 1 };
+    for (let i = 0; i < 12; i++) assert.ok((await a.admit(newSubmission({ client: `token:${i}` }), onePerClient, noSend)).accepted);
   });
 
   test('a connection cut in a transaction fails that call, not the process, and the pool goes on', async () => {
     await assert.rejects(
-      a.admit(newSubmission(), { total: 10, perClient: 10 }, async (db) => {
+      a.admit(newSubmission(), UNBOUNDED, async (db) => {
         await db.executeSql('SELECT pg_terminate_backend(pg_backend_pid())');
       }),
     );
     // Time for the broken connection's 'error' event, which would end this process unhandled.
     await sleep(50);
     assert.equal(await a.waiting(), 0);
-    assert.ok((await a.admit(newSubmission(), { total: 10, perClient: 10 }, noSend)).accepted);
+    assert.ok((await a.admit(newSubmission(), UNBOUNDED, noSend)).accepted);
     assert.equal(await a.ping(), true);
   });
 
   test('admissions at once from two processes never pass the bound', async () => {
+    const bounds = { ...UNBOUNDED, total: 5, perClient: 16 };
     const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).admit(newSubmission({ client: `token:${i % 3}` }), { total: 5, perClient: 16 }, noSend)),
+      Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).admit(newSubmission({ client: `token:${i % 3}` }), bounds, noSend)),
     );
     assert.equal(results.filter((r) => r.accepted).length, 5);
     for (const refused of results.filter((r) => !r.accepted)) assert.deepEqual(refused, { accepted: false, why: 'full', ahead: 5 });
     assert.equal(await a.waiting(), 5);
+  });
+
+  test('admit refuses a client whose stored code and results would pass its byte bound, whatever their state', async () => {
+    const bounds = { total: 10, perClient: 10, storedBytesPerClient: 100 };
+    const code = 'x'.repeat(40);
+    const first = await a.admit(newSubmission({ code, client: 'token:x' }), bounds, noSend);
+    assert.ok(first.accepted);
+    await a.finish(first.submission.id, gradeResult());
+    const result = Buffer.byteLength(JSON.stringify(gradeResult()));
+    // Graded, the first one takes its result's bytes too: far more than the bound.
+    assert.deepEqual(await b.admit(newSubmission({ code, client: 'token:x' }), bounds, noSend), {
+      accepted: false,
+      why: 'client_storage',
+      storedBytes: 40 + result,
+    });
+    assert.ok((await b.admit(newSubmission({ code, client: 'token:y' }), bounds, noSend)).accepted, 'another client has its own');
+    assert.equal(await a.delete(first.submission.id), true);
+    const second = await b.admit(newSubmission({ code, client: 'token:x' }), bounds, noSend);
+    assert.ok(second.accepted, 'deleting makes room');
+    assert.ok((await a.admit(newSubmission({ code, client: 'token:x' }), bounds, noSend)).accepted);
+    assert.deepEqual(await a.admit(newSubmission({ code: 'x'.repeat(21), client: 'token:x' }), bounds, noSend), {
+      accepted: false,
+      why: 'client_storage',
+      storedBytes: 80,
+    });
+    assert.ok((await a.admit(newSubmission({ code: 'x'.repeat(20), client: 'token:x' }), bounds, noSend)).accepted, 'up to the bound exactly');
+  });
+
+  test('admissions at once from two processes never pass a client’s byte bound', async () => {
+    const bounds = { total: 100, perClient: 100, storedBytesPerClient: 55 };
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).admit(newSubmission({ code: 'x'.repeat(10), client: 'token:x' }), bounds, noSend)),
+    );
+    assert.equal(results.filter((r) => r.accepted).length, 5);
+    assert.equal(await a.storedBytes('token:x'), 50);
   });
 
   test('regradeWith requeues and sends the requeued ids in one transaction', async () => {
@@ -155,6 +194,10 @@ describe('PostgresStore: what only the shared store does', () => {
     await a.addToken({ name: 'teacher', role: 'instructor', digest: 'd' });
     await assert.rejects(b.addToken({ name: 'teacher', role: 'student', digest: 'e' }), TokenNameTakenError);
     assert.equal(await b.countTokens(), 1);
+    // The cursor key is the database's: a page one process handed out, another goes on with.
+    await b.insert(newSubmission());
+    const page = await a.list({ limit: 1 });
+    assert.equal((await b.list({ limit: 1, cursor: page.next ?? undefined })).items[0].id, stored.id);
   });
 
   test('one submission finished by two processes at once is stored once, with one delivery', async () => {
@@ -233,7 +276,7 @@ describe('PostgresStore.open: the schema', () => {
     try {
       const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresStore.open(database.url)));
       await Promise.all(stores.map((s) => s.close()));
-      assert.deepEqual(await sql(database.url, 'SELECT version FROM memgrade_schema'), [{ version: 1 }]);
+      assert.deepEqual(await sql(database.url, 'SELECT version FROM memgrade_schema'), [{ version: 2 }]);
       const again = await PostgresStore.open(database.url);
       assert.equal(await again.ping(), true);
       await again.close();

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Duplex } from 'node:stream';
 import { ApiProblem, clientError, installProblemHandlers, problemReply } from '../../src/http/problems.ts';
 import { IdParams, ListQuery, SubmissionRequest } from '../../src/http/schemas.ts';
+import { SECURITY_HEADERS } from '../../src/http/security.ts';
 import { validatorCompiler } from '../../src/http/validation.ts';
 
 type Handler = (err: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -149,7 +150,7 @@ describe('other refusals', () => {
     assert.deepEqual(sent.body, { error: 'not_found', message: 'no route GET /v1/nothing', details: [] });
   });
 
-  test("what Node's parser refuses is answered on the socket in the same shape", () => {
+  test("what Node's parser refuses is answered on the socket in the same shape, with the security headers", () => {
     const written: string[] = [];
     const socket = { destroyed: false, end: (text: string) => written.push(text) } as unknown as Duplex;
     clientError(Object.assign(new Error('slow'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
@@ -157,9 +158,16 @@ describe('other refusals', () => {
     clientError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), socket);
     assert.equal(written.length, 2, 'a reset connection is not answered');
     const [head, body] = written[0].split('\r\n\r\n');
-    assert.match(head, /^HTTP\/1\.1 408 Request Timeout\r\nContent-Type: application\/json; charset=utf-8\r\nContent-Length: \d+\r\nConnection: close$/);
-    assert.equal(Number(/Content-Length: (\d+)/.exec(head)![1]), Buffer.byteLength(body));
+    const [status, ...lines] = head.split('\r\n');
+    assert.equal(status, 'HTTP/1.1 408 Request Timeout');
+    const headers = Object.fromEntries(lines.map((l) => l.split(': ')));
+    assert.equal(headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(headers.connection, 'close');
+    assert.equal(Number(headers['content-length']), Buffer.byteLength(body));
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers[name], value, name);
+    assert.match(headers['content-security-policy'], /default-src 'none'/);
     assert.deepEqual(JSON.parse(body), { error: 'request_timeout', message: 'the request did not arrive in time', details: [] });
     assert.match(written[1], /^HTTP\/1\.1 431 /);
+    assert.deepEqual(JSON.parse(written[1].split('\r\n\r\n')[1]).details.map((d: { field: string }) => d.field), ['header']);
   });
 });

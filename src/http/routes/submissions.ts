@@ -6,7 +6,7 @@ import { REPORTERS } from '../../report/index.ts';
 import { InvalidCursorError, type ApiErrorCode } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { refusedTarget } from '../../webhooks/index.ts';
-import { maySee } from '../auth.ts';
+import { maySee, submissionStudent } from '../auth.ts';
 import { preferredWait } from '../prefer.ts';
 import { ApiProblem } from '../problems.ts';
 import { errorResponses } from '../responses.ts';
@@ -25,8 +25,12 @@ import {
 import { submissionPath, submissionView, summaryView } from '../views.ts';
 
 /** Why the queue turned a submission away, as an answer. */
-const REFUSALS: Record<'client_share' | 'full' | 'closing', [ApiErrorCode, string]> = {
+const REFUSALS: Record<'client_share' | 'full' | 'closing' | 'client_storage', [ApiErrorCode, string]> = {
   client_share: ['too_many_requests', 'you have too many submissions waiting to be graded; retry later'],
+  client_storage: [
+    'quota_exceeded',
+    'your submissions take all the storage one client may keep (code and results); delete old ones (DELETE /v1/submissions/{id}) to submit again',
+  ],
   full: ['unavailable', 'the grading queue is full; retry later'],
   closing: ['unavailable', 'the service is shutting down; retry shortly'],
 };
@@ -79,6 +83,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     },
     async (request, reply) => {
       const body = request.body;
+      const student = submissionStudent(request, body.student);
       const assignment = assignments.get(body.assignment);
       if (!assignment) {
         throw new ApiProblem('not_found', `no assignment "${body.assignment}"`, [
@@ -96,7 +101,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       const admission = await queue.submit({
         assignment: assignment.manifest.id,
         code: body.code,
-        student: body.student ?? null,
+        student,
         client: request.client,
         requestId: request.id,
         callbackUrl,
