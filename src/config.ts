@@ -42,7 +42,7 @@ export const Env = Type.Object({
   }),
   MEMGRADE_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'let `callback_url` point at loopback and private addresses',
+    description: 'let `callback_url` point at loopback, private and other special-purpose addresses (see docs/classroom.md)',
   }),
   MEMGRADE_SANDBOX_USER: Type.String({
     default: 'nobody',

@@ -10,6 +10,7 @@ import {
   CURSOR_SECRET,
   CursorSeal,
   DELIVERY_COLUMNS,
+  OWNER_FROM_TOKEN,
   PRIORITY,
   TOKEN_COLUMNS,
   WAITING,
@@ -144,6 +145,7 @@ const MIGRATIONS = [
    UPDATE submissions SET code_bytes = octet_length(code), result_bytes = coalesce(octet_length(result), 0);
    CREATE INDEX webhook_deliveries_by_submission ON webhook_deliveries (submission_id);
    CREATE TABLE memgrade_secrets (name text PRIMARY KEY, value bytea NOT NULL);`,
+  OWNER_FROM_TOKEN,
 ];
 
 // Rows come back in the shapes SqliteStore's have, so both share one mapping: times as

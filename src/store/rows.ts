@@ -233,3 +233,12 @@ export function pageOf(rows: ListRow[], limit: number, cursors: CursorSeal): Pag
   const page = rows.slice(0, limit);
   return { items: page.map(listedFromRow), next: rows.length > limit ? cursors.seal(page[page.length - 1].seq) : null };
 }
+
+/**
+ * Files every submission a student token made under that token's name. Before the rule that a
+ * student token submits as itself, such a submission could name anyone in `student`; a migration
+ * runs this once, in both stores.
+ */
+export const OWNER_FROM_TOKEN =
+  `UPDATE submissions SET student = (SELECT name FROM tokens WHERE 'token:' || tokens.id = submissions.client)
+   WHERE client IN (SELECT 'token:' || id FROM tokens WHERE role = 'student');`;

@@ -14,6 +14,7 @@ import {
   CURSOR_SECRET,
   CursorSeal,
   DELIVERY_COLUMNS,
+  OWNER_FROM_TOKEN,
   PRIORITY,
   TOKEN_COLUMNS,
   WAITING,
@@ -101,6 +102,7 @@ export const MIGRATIONS = [
    UPDATE submissions SET code_bytes = length(CAST(code AS BLOB)), result_bytes = coalesce(length(CAST(result AS BLOB)), 0);
    CREATE INDEX webhook_deliveries_by_submission ON webhook_deliveries (submission_id);
    CREATE TABLE memgrade_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);`,
+  OWNER_FROM_TOKEN,
 ];
 
 /** The first schema whose deletions erase (secure_delete): an older one may hold deleted rows in its free space. */

@@ -276,7 +276,7 @@ describe('PostgresStore.open: the schema', () => {
     try {
       const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresStore.open(database.url)));
       await Promise.all(stores.map((s) => s.close()));
-      assert.deepEqual(await sql(database.url, 'SELECT version FROM memgrade_schema'), [{ version: 2 }]);
+      assert.deepEqual(await sql(database.url, 'SELECT version FROM memgrade_schema'), [{ version: 3 }]);
       const again = await PostgresStore.open(database.url);
       assert.equal(await again.ping(), true);
       await again.close();

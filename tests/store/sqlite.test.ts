@@ -62,4 +62,25 @@ describe('SqliteStore in a data folder', () => {
     await store.close();
     assert.deepEqual(filesHolding(dir, [marker]), []);
   });
+
+  test("an older database files a student token's submissions under the token's name", async () => {
+    const dir = folder();
+    const db = new DatabaseSync(join(dir, DATABASE_FILE));
+    for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
+    db.exec('PRAGMA user_version = 4');
+    const token = db.prepare("INSERT INTO tokens (id, name, role, digest, created_at) VALUES (?, ?, ?, ?, 't')");
+    token.run('s1', 'ada', 'student', 'd1');
+    token.run('i1', 'prof', 'instructor', 'd2');
+    const row = db.prepare(
+      "INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at) VALUES (?, 'a', ?, ?, 'r', '', 'queued', 't')",
+    );
+    row.run('by-ada', 'bob', 'token:s1');
+    row.run('by-prof', 'bob', 'token:i1');
+    db.close();
+
+    const store = new SqliteStore(dir);
+    assert.equal((await store.get('by-ada'))?.student, 'ada', 'a student token files as itself');
+    assert.equal((await store.get('by-prof'))?.student, 'bob', 'an instructor files under any name');
+    await store.close();
+  });
 });
