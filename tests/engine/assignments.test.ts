@@ -13,7 +13,7 @@ after(() => grader.close());
 describe('assignment folders', () => {
   test('the test-only assignment loads beside the real one', () => {
     const all = loadAssignments([DEFAULT_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]);
-    assert.deepEqual([...all.keys()].sort(), ['clinging-onto-memory', 'tiny-sum']);
+    assert.deepEqual([...all.keys()].sort(), ['clinging-onto-memory', 'fibonacci-sequence', 'lru-cache', 'tiny-sum']);
     const tiny = all.get('tiny-sum')!;
     assert.match(tiny.description, /Tiny sum/);
     assert.match(tiny.starterCode, /function process_data/);

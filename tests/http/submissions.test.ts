@@ -126,7 +126,7 @@ describe('assignments', () => {
   test('list and one: description, starter code, limit and hard caps', async () => {
     const list = await t.http.get('/v1/assignments').expect(200);
     assertContract(list, 'GET', '/v1/assignments');
-    assert.deepEqual(list.body.items.map((a: { id: string }) => a.id).sort(), ['clinging-onto-memory', TINY]);
+    assert.deepEqual(list.body.items.map((a: { id: string }) => a.id).sort(), ['clinging-onto-memory', 'fibonacci-sequence', 'lru-cache', TINY]);
     const one = await t.http.get(`/v1/assignments/${TINY}`).expect(200);
     assertContract(one, 'GET', '/v1/assignments/{id}');
     assert.equal(one.body.starter_code, STARTER);
