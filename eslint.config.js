@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // Submissions and assignment helpers are the students' and instructors' JavaScript, graded, not ours.
-  { ignores: ['node_modules/', 'data/', 'artifacts/', 'bench/python/', 'sandbox/assignments/', 'tests/fixtures/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'artifacts/', 'bench/python/', 'sandbox/assignments/', 'tests/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -65,7 +65,8 @@ export const SubmissionRequest = Type.Object(
       Type.String({
         maxLength: 2000,
         description:
-          'instructor tokens only: where a signed submission.done event (Standard Webhooks) is POSTed once graded; loopback, private and every other special-purpose address (IANA) is refused',
+          'instructor tokens only: where a signed submission.done event (Standard Webhooks) is POSTed once graded; ' +
+          'loopback, private and every other special-purpose address (IANA) is refused',
       }),
     ),
   },

