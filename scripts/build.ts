@@ -5,9 +5,10 @@
 // (sandbox/runtime/prelude.js, sandbox/assignments/, package.json) is found from either. In the
 // checkout nothing runs from dist/: npm start, the tests and bin/memgrade run the sources.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+import { buildWeb } from './web.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DIST = join(ROOT, 'dist');
@@ -26,7 +27,8 @@ function tsSpecifiers(file: string): string[] {
 }
 
 export function build(): string[] {
-  rmSync(DIST, { recursive: true, force: true });
+  // All but dist/web, the pages' files (scripts/web.ts, rebuilt below): a service or a test may be serving them.
+  for (const entry of existsSync(DIST) ? readdirSync(DIST) : []) if (entry !== 'web') rmSync(join(DIST, entry), { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   const files = filesUnder(DIST);
@@ -48,7 +50,8 @@ if (import.meta.main) {
     rmSync(SHRINKWRAP, { force: true });
   } else {
     const files = build();
-    process.stderr.write(`dist/: ${files.length} files\n`);
+    await buildWeb();
+    process.stderr.write(`dist/: ${files.length} files, and the pages in dist/web/\n`);
     if (process.argv.includes('--shrinkwrap')) copyFileSync(join(ROOT, 'package-lock.json'), SHRINKWRAP);
   }
 }

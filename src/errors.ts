@@ -11,7 +11,7 @@ export const API_ERRORS = {
   invalid_request: [
     400,
     'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), ' +
-      'a bad query parameter or cursor, a request that is not valid HTTP',
+      'a bad query parameter or cursor, a body sent to a route that takes none, a request that is not valid HTTP',
   ],
   invalid_json: [400, 'the body is not JSON, or is empty'],
   unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
@@ -20,8 +20,9 @@ export const API_ERRORS = {
     'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`)',
   ],
   not_found: [404, 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)'],
-  method_not_allowed: [405, 'a method the route does not take'],
+  method_not_allowed: [405, 'a method the path does not take (`PUT` on a submission, say); `Allow` names those it takes'],
   request_timeout: [408, 'the request did not arrive within 10 s (headers within 5 s)'],
+  conflict: [409, 'a token of that name exists already (`POST /v1/tokens`)'],
   not_ready: [409, 'the submission is not done yet (its report, a format of its result), or is being graded (delete); `Retry-After`'],
   payload_too_large: [413, 'the code is longer than the assignment\'s `max_code_bytes`, or the body is larger than the server takes'],
   uri_too_long: [414, 'a path parameter longer than 100 characters'],

@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { after } from 'node:test';
 import supertest from 'supertest';
+import { contractChecked } from './http/support.ts';
 import { FIXTURE_ASSIGNMENTS_DIR } from './support.ts';
 import { spawnMemgrade, WORKER_ARGS, WORKER_READY, type Started } from './support/processes.ts';
 
@@ -30,7 +31,8 @@ export async function startApi(env: Record<string, string>): Promise<StartedApi>
     /Server listening at (http:\/\/127\.0\.0\.1:\d+)/,
     children,
   );
-  return { ...started, url: match[1], http: supertest(match[1]) };
+  // Its answers checked against openapi.yaml, as those of the in-process service are.
+  return { ...started, url: match[1], http: contractChecked(supertest(match[1])) };
 }
 
 /** `memgrade worker`; resolves once it takes jobs. */

@@ -16,7 +16,7 @@
 // writes is the IsolateReport the host checks as it arrives (boundary.ts).
 /**
  * @import { AllocationRecord, CheckRecord, Harness, HarnessConfig, HostStats } from '../../src/sandbox-host/types.ts'
- * @import { IsolateReport, SampleRecord, StepRecord, ThrownError } from '../../src/sandbox-host/types.ts'
+ * @import { IsolateReport, SampleRecord, ScopeAccessor, StepRecord, ThrownError } from '../../src/sandbox-host/types.ts'
  */
 /**
  * A record of the harness's own: no prototype for a read to fall through to.
@@ -32,7 +32,9 @@
  */ function install(hostStats, config) {
   'use strict';
 
-  const { apply, construct, getOwnPropertyDescriptor, getPrototypeOf, ownKeys } = Reflect;
+  const { apply, construct, getOwnPropertyDescriptor, getPrototypeOf, ownKeys, setPrototypeOf } = Reflect;
+  /** Reflect.defineProperty as it was: answers false where the definition is refused. */
+  const tryDefineProperty = Reflect.defineProperty;
   // Reflect.defineProperty answers false instead of throwing; a definition the harness relies
   // on must not fail silently.
   /** @type {(target: object, key: PropertyKey, descriptor: PropertyDescriptor) => true} */
@@ -118,6 +120,11 @@
   const stringIndexOf = uncurry(String.prototype.indexOf);
   const stringSlice = uncurry(String.prototype.slice);
   const PromiseCtor = Promise;
+  // Generator functions' own prototype, and the methods that drive their iterators (see wrapStep).
+  const GeneratorFunctionPrototype = /** @type {{ prototype: object }} */ (getPrototypeOf(function* () {}));
+  const GeneratorPrototype = /** @type {Record<'next' | 'return' | 'throw', Function>} */ (GeneratorFunctionPrototype.prototype);
+  /** @type {('next' | 'return' | 'throw')[]} */
+  const GENERATOR_METHODS = ['next', 'return', 'throw'];
 
   // `gc` comes from the host's --expose-gc (isolated-vm.ts): without it nothing is measured. It
   // is non-configurable on the global, so it cannot be deleted, only overwritten and locked.
@@ -251,9 +258,11 @@
   // memory more than this above the best known figure does not force a GC.
   const MIN_TOLERANCE = 256 * 1024;
   const TOLERANCE_FRACTION = 1 / 512;
-  // Step exits are measured exactly (one GC each) up to this many times in a run, so that a
-  // step called in a tight loop cannot turn into a GC storm.
-  const MAX_EXIT_SAMPLES = 100;
+  // Step exits are measured exactly (one GC each): a step's first FIRST_EXIT_SAMPLES calls,
+  // then its 16th, 32nd, 64th... and no more than MAX_EXIT_SAMPLES in a run, so that a step
+  // called in a tight loop cannot turn into a GC storm, nor starve the steps that come after it.
+  const FIRST_EXIT_SAMPLES = 8;
+  const MAX_EXIT_SAMPLES = 400;
   const MAX_TIMELINE = config.lists.timeline;
   const LATER_SAMPLE_MARGIN = 16 * 1024;
   // Allocations this large are kept with their lifetimes for the timeline, up to a count.
@@ -319,6 +328,16 @@
   const allocations = [];
   /** @type {string[]} */
   const stepStack = [];
+  // How many of its entries are on the stack: the array only grows, so that entering a step is
+  // a write to an element it already has (no setter on Array.prototype can meet it), and
+  // leaving one is a decrement.
+  let stepDepth = 0;
+  /** @param {string} name */
+  const enterStep = (name) => {
+    if (stepDepth < stepStack.length) stepStack[stepDepth] = name;
+    else push(stepStack, name);
+    stepDepth++;
+  };
   /** Every name a lookup can ask for is put in at install. @type {Map<string, Stats>} */
   const stepStats = new MapCtor();
 
@@ -341,7 +360,7 @@
   const LOAD_STEP = '(top level)';
   mapSet(stepStats, LOAD_STEP, newStepStats(LOAD_STEP));
 
-  const currentStep = () => (stepStack.length > 0 ? stepStack[stepStack.length - 1] : entryName);
+  const currentStep = () => (stepDepth > 0 ? stepStack[stepDepth - 1] : entryName);
 
   /**
    * The `count` largest records of a map, largest first (ties: oldest first).
@@ -441,6 +460,8 @@
   // live JS heap, relative to the baseline taken just before the script was evaluated.
   /** @type {(reason: string) => number} */
   const sample = (reason) => {
+    // The harness's warm-up (see `warmUp`) goes through the paths that sample, without a sample.
+    if (warming) return 0;
     const started = dateNow();
     gc();
     state.gcCount++;
@@ -472,7 +493,7 @@
         reason,
       });
     }
-    for (let i = 0; i < stepStack.length; i++) {
+    for (let i = 0; i < stepDepth; i++) {
       const s = /** @type {Stats} */ (mapGet(stepStats, stepStack[i]));
       if (total > s.peak_live_bytes) s.peak_live_bytes = total;
     }
@@ -601,7 +622,7 @@
   // The best figure an upper bound must beat: the run's peak, or the peak of a step on the stack.
   const bestKnown = () => {
     let best = state.peak;
-    for (let i = 0; i < stepStack.length; i++) {
+    for (let i = 0; i < stepDepth; i++) {
       const p = /** @type {Stats} */ (mapGet(stepStats, stepStack[i])).peak_live_bytes;
       if (p < best) best = p;
     }
@@ -909,40 +930,150 @@
   for (let i = 0; i < BUFFER_METHODS.length; i++) wrapMethod(NativeArrayBuffer.prototype, BUFFER_METHODS[i], false);
 
   // ---- steps -----------------------------------------------------------------------------------
+  // A step is a function whose calls are measured: a helper, or the submission's own (wrapped
+  // once its script has run, see `run`), or a method, named by its path from one of them
+  // (`Algorithms.prototype.factorial_plus`). The wrapper stands in for the function: `this` is
+  // passed on, `new` constructs the function itself (its `prototype` is the wrapper's, so
+  // `instanceof` and `extends` see the same class), and outside a measured run it only passes the
+  // call on. A generator function's call only makes its iterator: its body runs while the
+  // iterator is driven (next, return, throw), so for such a step a call is counted when the
+  // iterator is made, the step is on the stack (and its time runs) while the iterator is driven,
+  // and it returns when the iterator is done. (An async function or async generator is a step
+  // until it first waits: what runs after an await is its caller's.)
+  /** An own data property's value, without running a getter. @type {(obj: object, key: string) => unknown} */
+  const ownValue = (obj, key) => {
+    const desc = getOwnPropertyDescriptor(obj, key);
+    return desc === undefined ? undefined : desc.value;
+  };
+
   /** @type {(name: string, fn: Function) => Function} */
   const wrapStep = (name, fn) => {
     const stats = /** @type {Stats} */ (mapGet(stepStats, name));
-    const step = {
-      /** @param {...unknown} args */
-      [name](...args) {
-        if (!state.running) return apply(fn, this, args);
-        stats.calls++;
-        const measuredBefore = state.measureMs;
-        const started = dateNow();
-        push(stepStack, name);
-        let result;
-        try {
-          result = apply(fn, this, args);
-        } finally {
-          // Sampled before the step leaves the stack: what is live as it returns is its doing.
-          if (state.exitSamples < MAX_EXIT_SAMPLES) {
-            state.exitSamples++;
-            stats.live_after_bytes = sample('return:' + name);
-          }
-          stepStack.length = stepStack.length - 1;
-          stats.duration_ms += dateNow() - started - (state.measureMs - measuredBefore);
+    let finished = 0;
+    /** @type {(started: number, measuredBefore: number, returned: boolean) => void} */
+    const leave = (started, measuredBefore, returned) => {
+      // Sampled before the step leaves the stack: what is live as it returns is its doing.
+      if (returned) {
+        finished++;
+        if (state.exitSamples < MAX_EXIT_SAMPLES && (finished <= FIRST_EXIT_SAMPLES || (finished & (finished - 1)) === 0)) {
+          state.exitSamples++;
+          stats.live_after_bytes = sample('return:' + name);
         }
-        return result;
-      },
-    }[name];
-    defineProperty(step, 'length', { value: fn.length });
+      }
+      stepDepth--;
+      stats.duration_ms += dateNow() - started - (state.measureMs - measuredBefore);
+    };
+    const Constructor = /** @type {new (...a: unknown[]) => object} */ (fn);
+    /** @type {(self: unknown, args: unknown[], newTarget: Function | undefined) => unknown} */
+    const call = (self, args, newTarget) =>
+      newTarget === undefined ? apply(fn, self, args) : construct(Constructor, args, newTarget === step ? fn : newTarget);
+    const generator = getPrototypeOf(fn) === GeneratorFunctionPrototype;
+    /**
+     * @this {unknown}
+     * @param {...unknown} args
+     */
+    const step = function (...args) {
+      if (!state.running) return call(this, args, new.target);
+      stats.calls++;
+      if (generator) return call(this, args, new.target);
+      const measuredBefore = state.measureMs;
+      const started = dateNow();
+      enterStep(name);
+      try {
+        return call(this, args, new.target);
+      } finally {
+        leave(started, measuredBefore, true);
+      }
+    };
+    defineProperty(step, 'name', { value: ownValue(fn, 'name') });
+    defineProperty(step, 'length', { value: ownValue(fn, 'length') });
+    const proto = ownValue(fn, 'prototype');
+    defineProperty(step, 'prototype', { value: proto });
+    // Statics (a class's static methods and fields) are reached through the wrapper too.
+    setPrototypeOf(step, fn);
+    if (generator) {
+      // The iterators a generator function makes inherit from its `prototype`: the methods
+      // that drive them are put there, once, so that driving one costs no allocation.
+      for (let i = 0; proto !== null && typeof proto === 'object' && i < GENERATOR_METHODS.length; i++) {
+        const key = GENERATOR_METHODS[i];
+        const native = GeneratorPrototype[key];
+        const drive = {
+          /**
+           * @this {unknown}
+           * @param {unknown} value
+           */
+          [key](value) {
+            if (!state.running) return apply(native, this, [value]);
+            const measuredBefore = state.measureMs;
+            const started = dateNow();
+            enterStep(name);
+            let done = true;
+            try {
+              const result = /** @type {IteratorResult<unknown>} */ (apply(native, this, [value]));
+              // The native's own fresh result: nothing of the submission's is read.
+              done = result.done === true;
+              return result;
+            } finally {
+              leave(started, measuredBefore, done);
+            }
+          },
+        }[key];
+        defineProperty(drive, 'length', { value: 1 });
+        tryDefineProperty(proto, key, { value: drive, writable: true, enumerable: false, configurable: true });
+      }
+    }
     return step;
   };
 
+  /**
+   * Wraps the step at `path` (after its root) of `root`, in place: a data property holding a
+   * function, that can be redefined. Answers the wrapper, or null when there is no such function.
+   * @type {(root: unknown, path: string[], name: string) => Function | null}
+   */
+  const wrapAt = (root, path, name) => {
+    let owner = root;
+    for (let i = 0; i < path.length - 1; i++) {
+      if (owner === null || (typeof owner !== 'object' && typeof owner !== 'function')) return null;
+      const desc = getOwnPropertyDescriptor(owner, path[i]);
+      if (desc === undefined || !('value' in desc)) return null;
+      owner = desc.value;
+    }
+    if (owner === null || (typeof owner !== 'object' && typeof owner !== 'function')) return null;
+    const key = path[path.length - 1];
+    const desc = getOwnPropertyDescriptor(owner, key);
+    if (desc === undefined || typeof desc.value !== 'function' || !(desc.writable === true || desc.configurable === true)) return null;
+    const step = wrapStep(name, desc.value);
+    const redefined = { value: step, writable: desc.writable === true, enumerable: desc.enumerable === true, configurable: desc.configurable === true };
+    return tryDefineProperty(owner, key, redefined) ? step : null;
+  };
+
+  /** A step's name split into its root binding and the path after it. @type {(name: string) => string[]} */
+  const stepPath = (name) => {
+    /** @type {string[]} */
+    const parts = [];
+    let from = 0;
+    for (let at = stringIndexOf(name, '.'); at >= 0; at = stringIndexOf(name, '.', from)) {
+      push(parts, stringSlice(name, from, at));
+      from = at + 1;
+    }
+    push(parts, stringSlice(name, from));
+    return parts;
+  };
+
   // Installs the assignment's helpers as read-only globals. Steps are wrapped so that each call
-  // is measured; the submission sees the wrapped functions only.
+  // is measured; the submission sees the wrapped functions only. For the hidden check, the
+  // hidden setup runs first and the helpers' values are read after it: constants and the entry
+  // point's arguments are then the hidden input.
   /** @type {Harness['installHelpers']} */
-  const installHelpers = (helpers) => {
+  const installHelpers = (read, seed) => {
+    let helpers = read();
+    checker = helpers[config.check];
+    hiddenSetup = config.hiddenSetup === '' ? null : helpers[config.hiddenSetup];
+    if (seed !== null) {
+      if (typeof hiddenSetup !== 'function') throw new NativeTypeError('this assignment has no hidden check');
+      hiddenSetup(seed);
+      helpers = read();
+    }
     const names = ownKeys(helpers);
     for (let i = 0; i < names.length; i++) {
       const key = names[i];
@@ -956,18 +1087,58 @@
         configurable: false,
       });
     }
-    checker = helpers[config.check];
-    hiddenSetup = config.hiddenSetup === '' ? null : helpers[config.hiddenSetup];
+    // Methods of the helpers named by a path (`Counter.prototype.most_common`); the rest of the
+    // steps are the submission's, wrapped once it has loaded.
+    for (let i = 0; i < stepNames.length; i++) {
+      const path = stepPath(stepNames[i]);
+      const root = getOwnPropertyDescriptor(helpers, path[0]);
+      if (root === undefined) {
+        push(ownSteps, stepNames[i]);
+      } else if (path.length > 1) {
+        /** @type {string[]} */
+        const rest = [];
+        for (let k = 1; k < path.length; k++) push(rest, path[k]);
+        wrapAt(root.value, rest, stepNames[i]);
+      }
+    }
+    for (let i = 0; i < config.entryArgs.length; i++) {
+      const arg = config.entryArgs[i];
+      push(entryArgs, typeof arg === 'string' ? helpers[arg] : arg !== null && typeof arg === 'object' ? arg.value : arg);
+    }
   };
   /** @type {unknown} */
   let checker = null;
   /** @type {unknown} */
   let hiddenSetup = null;
+  /** Steps that are not the helpers': the submission's own. @type {string[]} */
+  const ownSteps = [];
+  /** What the entry point is called with. @type {unknown[]} */
+  const entryArgs = [];
 
-  /** The hidden check's run: the helpers switch to input the submission cannot predict. @param {number} seed */
-  const setupHidden = (seed) => {
-    if (typeof hiddenSetup !== 'function') throw new NativeTypeError('this assignment has no hidden check');
-    hiddenSetup(seed);
+  /**
+   * Wraps the submission's own steps, through `read` and `write` of its top-level bindings. A
+   * binding that is not a function, or cannot be rebound (a module's), stays as it is: the step
+   * then shows no calls.
+   * @type {(names: string[], read: (name: string) => unknown, write: ((name: string, value: unknown) => void) | null) => void}
+   */
+  const wrapOwnSteps = (names, read, write) => {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const path = stepPath(name);
+      try {
+        const root = read(path[0]);
+        if (path.length > 1) {
+          /** @type {string[]} */
+          const rest = [];
+          for (let k = 1; k < path.length; k++) push(rest, path[k]);
+          wrapAt(root, rest, name);
+        } else if (typeof root === 'function' && write !== null) {
+          write(name, wrapStep(name, root));
+        }
+      } catch {
+        // Not defined, not yet initialised, or a `const`: not wrapped.
+      }
+    }
   };
 
   // ---- the run -----------------------------------------------------------------------------------
@@ -1073,8 +1244,57 @@
   // A run that only checks the result (the hidden check) measures nothing: no GC, no sample.
   const measuring = config.measure;
 
+  // The harness's code that first runs once the submission has loaded (wrapping its steps,
+  // entering and leaving them, driving a generator) is run here first, on functions of its own,
+  // before the baseline: its bytecode and what V8 learns about it (feedback) are then the
+  // harness's, not the submission's. Nothing is sampled meanwhile.
+  const WARM_UP = '(warm-up)';
+  const WARM_UP_METHOD = WARM_UP + '.f';
+  const WARM_UP_ROUNDS = 16;
+  // Enough drives of a generator for V8 to optimise the code that enters and leaves a step.
+  const WARM_UP_DRIVES = 4096;
+  let warming = false;
+  const warmUp = () => {
+    mapSet(stepStats, WARM_UP, newStepStats(WARM_UP));
+    mapSet(stepStats, WARM_UP_METHOD, newStepStats(WARM_UP_METHOD));
+    state.running = true;
+    warming = true;
+    const drives = /** @type {() => Iterator<number>} */ (wrapStep(WARM_UP, function* () { for (;;) yield 0; }));
+    const driven = drives();
+    for (let i = 0; i < WARM_UP_DRIVES; i++) driven.next();
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+      const owner = { __proto__: null, f: function () { return 0; } };
+      /** @type {unknown} */
+      let bound = round % 2 === 0 ? function* () { yield 0; } : function () { return 0; };
+      wrapOwnSteps([WARM_UP_METHOD], () => owner, null);
+      wrapOwnSteps([WARM_UP], () => bound, (_, value) => (bound = value));
+      const method = /** @type {{ f: new () => object }} */ (/** @type {unknown} */ (owner));
+      void new method.f();
+      owner.f();
+      const step = /** @type {() => Iterator<unknown> | number} */ (bound);
+      const made = step();
+      if (typeof made === 'object') {
+        made.next();
+        made.next();
+        /** @type {Generator<unknown>} */ (step()).return(0);
+        try {
+          /** @type {Generator<unknown>} */ (step()).throw(0);
+        } catch {
+          // What it threw.
+        }
+      }
+    }
+    state.running = false;
+    warming = false;
+    state.exitSamples = 0;
+    stepDepth = 0;
+    mapDelete(stepStats, WARM_UP);
+    mapDelete(stepStats, WARM_UP_METHOD);
+  };
+
   const begin = () => {
     if (!measuring) return;
+    warmUp();
     // The inspector builds what it needs on its first read: done before the baseline, so that
     // it is not counted as the submission's.
     readLiveness();
@@ -1087,7 +1307,7 @@
     state.running = true;
     state.loading = true;
     /** @type {Stats} */ (mapGet(stepStats, LOAD_STEP)).calls = 1;
-    push(stepStack, LOAD_STEP);
+    enterStep(LOAD_STEP);
     sample('start');
   };
 
@@ -1096,7 +1316,7 @@
     if (!measuring) return;
     const load = /** @type {Stats} */ (mapGet(stepStats, LOAD_STEP));
     load.live_after_bytes = sample('return:' + LOAD_STEP);
-    stepStack.length = 0;
+    stepDepth = 0;
     state.loading = false;
     load.duration_ms = dateNow() - state.startedAt - state.measureMs;
   };
@@ -1111,19 +1331,48 @@
     entry.duration_ms = dateNow() - state.runStartedAt - (state.measureMs - state.measureAtRun);
   };
 
+  /** How the check reaches the submission's bindings (see `run`). @type {(name: string) => unknown} */
+  let readBinding = () => undefined;
+
+  // The check is handed the result, and the submission's top-level bindings it asked for
+  // (check_uses), read now: undefined for one the submission does not define.
   /** @type {(value: unknown) => CheckReturn | null} */
   const runCheck = (value) => {
     if (typeof checker !== 'function') return null;
-    return checker(value);
+    /** @type {Record<string, unknown>} */
+    const uses = { __proto__: null };
+    for (let i = 0; i < config.checkUses.length; i++) {
+      const name = config.checkUses[i];
+      let bound;
+      try {
+        bound = readBinding(name);
+      } catch {
+        bound = undefined;
+      }
+      defineProperty(uses, name, { value: bound, writable: false, enumerable: true, configurable: false });
+    }
+    return checker(value, uses);
   };
 
   /** Called by the host with the submission's entry point. @type {Harness['run']} */
-  const run = async (entry) => {
+  const run = async (entry, scope, module) => {
+    if (module) {
+      // A module's namespace: its exports, read-only; its own functions cannot be rebound.
+      readBinding = (name) => {
+        const desc = getOwnPropertyDescriptor(scope, name);
+        return desc === undefined ? undefined : desc.value;
+      };
+      wrapOwnSteps(ownSteps, readBinding, null);
+    } else {
+      const access = /** @type {ScopeAccessor} */ (scope);
+      readBinding = (name) => access(name);
+      wrapOwnSteps(ownSteps, readBinding, (name, wrapped) => access(name, wrapped, true));
+    }
     state.runStartedAt = dateNow();
     state.measureAtRun = state.measureMs;
     let value;
     try {
-      value = apply(entry, undefined, []);
+      value = apply(entry, undefined, entryArgs);
       if (value !== null && typeof value === 'object' && value instanceof PromiseCtor) value = await value;
     } catch (error) {
       finish();
@@ -1143,5 +1392,5 @@
   // The report of a run that ended while the script loaded (it threw): what was measured so far.
   const reportLoad = () => render('load_failed', undefined, null);
 
-  return { __proto__: null, installHelpers, setupHidden, begin, endLoad, run, reportLoad };
+  return { __proto__: null, installHelpers, begin, endLoad, run, reportLoad };
 })

@@ -42,6 +42,20 @@ const COMMANDS: Record<string, { synopsis: string[]; load: () => Promise<Command
       return { run: (a) => m.gradeCommand(a, early), usage: m.GRADE_USAGE };
     },
   },
+  new: {
+    synopsis: ['memgrade new ID [--dir DIR]'],
+    load: async () => {
+      const m = await import('./commands/new.ts');
+      return { run: m.newCommand, usage: m.NEW_USAGE };
+    },
+  },
+  check: {
+    synopsis: ['memgrade check [ID_OR_FOLDER] [--runs N] [--all]'],
+    load: async () => {
+      const m = await import('./commands/check.ts');
+      return { run: m.checkCommand, usage: m.CHECK_USAGE };
+    },
+  },
   tokens: {
     synopsis: ['memgrade tokens add NAME --role student|instructor', 'memgrade tokens list', 'memgrade tokens revoke NAME'],
     load: async () => {

@@ -2,7 +2,7 @@
 // a hint where the holder is in the submission, and the budget in the exercise's own unit.
 import { SUBMISSION_FILE, type AllocationRecord, type HolderRecord, type IsolateReport, type PeakHolders } from '../sandbox-host/index.ts';
 import type { Assignment } from './assignments.ts';
-import { mib } from './format.ts';
+import { sizes } from './format.ts';
 import type { GradeResult, LiveAllocation } from './result.ts';
 
 /** Holders listed per allocation; the others are counted. */
@@ -16,8 +16,9 @@ function lastMention(code: string, name: string): number | null {
   return null;
 }
 
-function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null, code: string): string | null {
-  const size = mib(bytes);
+function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null, code: string, assignment: Assignment): string | null {
+  const { entry_point: entry, limits } = assignment.manifest;
+  const size = sizes(limits.peak_bytes)(bytes);
   const where = peakStep ? ` at the peak in ${peakStep}` : ' at the peak';
   // Held by a frame of the helpers, it is the input or output of the step running at the
   // peak: needed there, whatever else also holds it.
@@ -35,7 +36,7 @@ function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null
       return `\`${own.name}\`, captured by a closure, still holds ${size}${where}: a closure keeps what it captures alive as long as the closure lives`;
     case 'global':
     case 'module':
-      return `the top-level \`${own.name}\` holds ${size} for the whole run${where}: keep the array local to process_data, or set it to null once used`;
+      return `the top-level \`${own.name}\` holds ${size} for the whole run${where}: keep the array local to ${entry}, or set it to null once used`;
     case 'property':
       return (
         `the property \`${own.name}\` still holds ${size}${where}: an object that outlives a step keeps its arrays alive; ` +
@@ -71,17 +72,25 @@ export function explain(
         bytes: a.bytes,
         holders: found.slice(0, MAX_HOLDERS),
         holders_omitted: Math.max(0, found.length - MAX_HOLDERS),
-        hint: hintFor(found, a.bytes, report.peak_step, code),
+        hint: hintFor(found, a.bytes, report.peak_step, code, assignment),
       };
     })
     .sort((a, b) => b.bytes - a.bytes || a.id - b.id);
 
   const { unit, lower_bound_bytes: lower } = assignment.manifest;
   const units = (bytes: number) => Math.round((bytes / unit.bytes) * 10) / 10;
+  const shown = sizes(assignment.manifest.limits.peak_bytes);
+  // What the peak held, in the exercise's unit: its ArrayBuffers, counted as the allocations
+  // listed, when they are most of it (clinging-onto-memory's 100 MB arrays); else the whole peak,
+  // JS heap and all (fibonacci-sequence's BigInts, lru-cache's cache).
+  const buffers = report.peak_external_bytes >= report.peak_heap_bytes;
+  const alive = buffers
+    ? `${live.length} allocation${live.length === 1 ? ' was' : 's were'} alive at the peak (${units(report.peak_external_bytes)} x ${unit.name})`
+    : `${shown(report.peak_bytes)} was alive at the peak (${units(report.peak_bytes)} x ${unit.name})`;
   const summary =
-    `${live.length} allocation${live.length === 1 ? ' was' : 's were'} alive at the peak (${units(report.peak_external_bytes)} x ${unit.name}); ` +
+    `${alive}; ` +
     `the limit holds ${Math.floor(assignment.manifest.limits.peak_bytes / unit.bytes)} x ${unit.name}, ` +
-    `and the exercise can be done in ${mib(lower)} (${units(lower)} x ${unit.name}).`;
+    `and the exercise can be done in ${shown(lower)} (${units(lower)} x ${unit.name}).`;
   return {
     live_at_peak: live,
     explanation: {

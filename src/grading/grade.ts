@@ -14,7 +14,7 @@ import {
 import type { Assignment } from './assignments.ts';
 import { explain } from './explain.ts';
 import { withScore } from './score.ts';
-import { mib } from './format.ts';
+import { sizes } from './format.ts';
 import { Value } from '@sinclair/typebox/value';
 import { GradeResult, type GradeReason, type GradeStatus, type SubmissionError } from './result.ts';
 import { versions } from './versions.ts';
@@ -33,8 +33,10 @@ export function buildJob(assignment: Assignment, code: string): SandboxJob {
     code,
     helpers: { source: assignment.helpersSource, filename: assignment.helpersFile, globals: manifest.globals },
     entryPoint: manifest.entry_point,
+    entryArgs: manifest.entry_args ?? [],
     steps: manifest.steps,
     check: manifest.check,
+    checkUses: manifest.check_uses ?? [],
     hiddenSetup: manifest.hidden_check?.setup ?? null,
     limits: {
       memoryCapMb: manifest.limits.memory_cap_mb,
@@ -131,7 +133,8 @@ function fromReport(
     error: report.error === null ? null : submissionError(report.error),
     measurement: { gc_count: report.gc_count, measure_ms: report.measure_ms, tolerance_bytes: report.tolerance_bytes },
   };
-  const peakText = `peak ${mib(report.peak_bytes)}${report.peak_step ? ` (in ${report.peak_step})` : ''}`;
+  const shown = sizes(limit);
+  const peakText = `peak ${shown(report.peak_bytes)}${report.peak_step ? ` (in ${report.peak_step})` : ''}`;
   switch (report.outcome) {
     case 'memory_cap':
       return {
@@ -139,7 +142,7 @@ function fromReport(
         status: 'error',
         reason: 'memory_cap',
         message:
-          `allocation of ${mib(report.cap_request_bytes)} failed: ` +
+          `allocation of ${shown(report.cap_request_bytes)} failed: ` +
           `the isolate's ${assignment.manifest.limits.memory_cap_mb} MB memory cap was reached (${peakText} so far)`,
       };
     case 'threw':
@@ -163,7 +166,7 @@ function fromReport(
     case 'returned': {
       const over = report.peak_bytes > limit;
       const checkText = report.check?.message ?? 'no correctness check';
-      const also = over ? `; also, ${peakText} is over the ${mib(limit)} limit` : '';
+      const also = over ? `; also, ${peakText} is over the ${shown(limit)} limit` : '';
       if (report.check !== null && !report.check.correct) {
         return { ...result, status: 'failed', reason: 'wrong_result', message: `wrong result: ${checkText}${also}` };
       }
@@ -182,14 +185,14 @@ function fromReport(
           ...result,
           status: 'failed',
           reason: 'memory_limit',
-          message: `limited to ${mib(limit)} but allocated ${mib(report.peak_bytes)} at the peak${report.peak_step ? `, in ${report.peak_step}` : ''}`,
+          message: `limited to ${shown(limit)} but allocated ${shown(report.peak_bytes)} at the peak${report.peak_step ? `, in ${report.peak_step}` : ''}`,
         };
       }
       return {
         ...result,
         status: 'passed',
         reason: null,
-        message: `passed: ${peakText} is within the ${mib(limit)} limit, and ${checkText}`,
+        message: `passed: ${peakText} is within the ${shown(limit)} limit, and ${checkText}`,
       };
     }
   }

@@ -6,7 +6,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { versions, type Assignment } from '../grading/index.ts';
 import type { GradingQueue } from '../queue/index.ts';
@@ -14,10 +14,14 @@ import type { SandboxPool } from '../sandbox-host/index.ts';
 import type { SubmissionStore } from '../store/index.ts';
 import { installAuth } from './auth.ts';
 import { ApiProblem, clientError, headersTooLarge, installProblemHandlers, MAX_HEAD_BYTES, problemReply } from './problems.ts';
+import { errorResponses } from './responses.ts';
 import { assignmentRoutes } from './routes/assignments.ts';
+import { eventRoutes } from './routes/events.ts';
 import { instructorRoutes } from './routes/instructor.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { submissionRoutes } from './routes/submissions.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { sharedSchemas } from './schemas.ts';
 import { HELMET_OPTIONS, SECURITY_HEADERS } from './security.ts';
 import { validatorCompiler } from './validation.ts';
@@ -128,12 +132,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: versions.memgrade,
         description:
           'Grades memory-efficiency exercises: submissions run in isolated V8 sandboxes and come back with their peak memory, ' +
-          'the allocations alive at the peak, and a verdict against the assignment limit.',
+          'the allocations alive at the peak, and a verdict against the assignment limit. ' +
+          'A method a path does not take is answered 405, with Allow naming those it takes.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      // Relative: the document is served by the service it describes, wherever that listens.
+      servers: [{ url: '/', description: 'the service that serves this document (npm start: http://127.0.0.1:3000)' }],
       tags: [
         { name: 'submissions', description: 'grading' },
         { name: 'assignments', description: 'the exercises' },
         { name: 'instructor', description: 'gradebook and regrading, for instructor tokens' },
+        { name: 'tokens', description: 'who is calling; the tokens, managed by instructor tokens' },
         { name: 'operations', description: 'probes' },
       ],
       components: {
@@ -151,6 +160,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
+  // Answers any documented route may give besides its own: a request that did not arrive in time
+  // (408), a head too large (431), a failure of the server (500), and on a path with a
+  // parameter, one too long (414).
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema;
+    if (!schema?.response || schema.hide) return;
+    const common = errorResponses(408, ...(route.url.includes(':') ? [414] : []), 431, 500);
+    route.schema = { ...schema, response: { ...common, ...schema.response } };
+  });
 
   await app.register(
     async (v1) => {
@@ -172,13 +190,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{}, { bearer: [] }] };
+        // A route that declares no body takes none: one sent is refused, not silently dropped
+        // (before it is parsed, so whatever its type or size, the answer is this 400).
+        if (route.schema.body === undefined && [route.method].flat().every((method) => method !== 'GET' && method !== 'HEAD')) {
+          route.onRequest = [...[route.onRequest ?? []].flat(), refuseBody];
+        }
       });
       submissionRoutes(v1, deps);
+      eventRoutes(v1, deps);
       assignmentRoutes(v1, deps);
       instructorRoutes(v1, deps);
+      tokenRoutes(v1, deps);
     },
     { prefix: '/v1' },
   );
   operationRoutes(app, deps);
+  // The pages (/, /instructor, /assets/): outside /v1, no token needed to load them.
+  pageRoutes(app);
   return app;
+}
+
+/** The refusal of a body sent to a route that takes none. */
+async function refuseBody(request: FastifyRequest): Promise<void> {
+  const length = request.headers['content-length'];
+  if ((length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined) {
+    throw new ApiProblem('invalid_request', `${request.method} ${request.url.split('?')[0]} takes no body`, [
+      { field: 'body', message: 'is not taken: send none' },
+    ]);
+  }
 }

@@ -133,7 +133,21 @@ export function installProblemHandlers(app: FastifyInstance): void {
     if ((err.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
     return problemReply(reply, err);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(statusOf('not_found')).send(body('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    // A path the service has, asked with a method it does not take: 405, saying which it takes.
+    // (A route that takes the method and found nothing, a static file say, is a 404.)
+    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      const message = `${request.method} is not allowed on ${path}; it takes ${allowed.join(', ')}`;
+      return reply
+        .code(statusOf('method_not_allowed'))
+        .headers({ allow: allowed.join(', ') })
+        .send(body('method_not_allowed', message, [{ field: 'method', message: `is not one of ${allowed.join(', ')}` }]));
+    }
+    return reply.code(statusOf('not_found')).send(body('not_found', `no route ${request.method} ${path}`));
+  });
 }
+
+/** The methods a route may take, in the order Allow names them. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

@@ -4,6 +4,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { GradeReason, GradeResult, GradeStatus } from '../grading/index.ts';
 import { API_ERROR_CODES, type ApiErrorCode } from '../errors.ts';
+import { GradescopeResults, PrairieLearnResults } from '../report/index.ts';
+import { tokenSchemas } from './token-schemas.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -119,6 +121,8 @@ export const SubmissionSummary = Type.Object(
           message: Type.String(),
           peak_bytes: Nullable(Type.Integer()),
           limit_bytes: Type.Integer(),
+          score: Nullable(Type.Number({ description: 'the points earned' })),
+          max_score: Nullable(Type.Number({ description: 'the points there were' })),
         },
         { additionalProperties: false },
       ),
@@ -166,7 +170,8 @@ export const SubmissionQuery = Type.Object(
         {
           description:
             "the result alone, in a platform's format: gradescope or prairielearn (their results.json), junit (XML), text, html; " +
-            'also chosen by Accept (application/xml: junit, text/plain: text, text/html: html)',
+            'also chosen by Accept, by the media type each is served as (application/vnd.memgrade.gradescope+json, ' +
+            'application/vnd.memgrade.prairielearn+json, application/xml or text/xml, text/plain, text/html)',
         },
       ),
     ),
@@ -274,6 +279,8 @@ export const sharedSchemas = [
   SubmissionAccepted,
   GradeResult,
   Submission,
+  GradescopeResults,
+  PrairieLearnResults,
   SubmissionSummary,
   SubmissionPage,
   AssignmentView,
@@ -281,4 +288,5 @@ export const sharedSchemas = [
   Gradebook,
   RegradeAccepted,
   Readiness,
+  ...tokenSchemas,
 ];

@@ -1,2 +1,5 @@
 // The reporters, in one registry that the CLI and the HTTP layer both use.
-export { csv, csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from './registry.ts';
+export { csv, csvReport, FORMATS, isFormat, mediaType, REPORTERS, type CsvRow, type Reporter } from './registry.ts';
+export { GradescopeResults, PrairieLearnResults } from './platform-schemas.ts';
+export { gradescopeFailure, prairielearnFailure, type ReportContext } from './platforms.ts';
+export { REPORT_STYLE } from './html-report.ts';

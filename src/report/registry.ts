@@ -1,25 +1,35 @@
 // Every format a result can be shown in, in one place: the command line's --format and the
 // service's ?format= (or Accept) both choose from here, as memray's reporters sit behind one
 // registry its CLI and its API share.
+import type { TSchema } from '@sinclair/typebox';
 import type { Assignment, GradeResult } from '../grading/index.ts';
 import { htmlReport } from './html-report.ts';
-import { gradescopeReport, junitReport, prairielearnReport } from './platforms.ts';
+import { GradescopeResults, PrairieLearnResults } from './platform-schemas.ts';
+import { gradescopeReport, junitReport, prairielearnReport, type ReportContext } from './platforms.ts';
 import { textReport } from './text-report.ts';
 
 export interface Reporter {
-  /** The media type it is served as. */
+  /**
+   * The media type it is served as: each format its own, so that a client (and openapi.yaml)
+   * tells them apart; the platforms' JSON under vendor types (RFC 6838's vnd. tree, +json).
+   */
   contentType: string;
-  render(result: GradeResult, assignment: Assignment): string;
+  /** The shape of a JSON format, for openapi.yaml; text formats have none. */
+  schema?: TSchema;
+  render(result: GradeResult, assignment: Assignment, context?: ReportContext): string;
 }
 
 export const REPORTERS = {
   json: { contentType: 'application/json; charset=utf-8', render: (result) => `${JSON.stringify(result, null, 2)}\n` },
   text: { contentType: 'text/plain; charset=utf-8', render: textReport },
   html: { contentType: 'text/html; charset=utf-8', render: htmlReport },
-  gradescope: { contentType: 'application/json; charset=utf-8', render: gradescopeReport },
-  prairielearn: { contentType: 'application/json; charset=utf-8', render: prairielearnReport },
+  gradescope: { contentType: 'application/vnd.memgrade.gradescope+json; charset=utf-8', schema: GradescopeResults, render: gradescopeReport },
+  prairielearn: { contentType: 'application/vnd.memgrade.prairielearn+json; charset=utf-8', schema: PrairieLearnResults, render: prairielearnReport },
   junit: { contentType: 'application/xml; charset=utf-8', render: junitReport },
 } satisfies Record<string, Reporter>;
+
+/** The media type of a reporter, without its parameters. */
+export const mediaType = (reporter: Reporter) => reporter.contentType.split(';')[0].trim();
 
 export type Format = keyof typeof REPORTERS;
 export const FORMATS = Object.keys(REPORTERS) as Format[];

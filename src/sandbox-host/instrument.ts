@@ -60,11 +60,32 @@ function afterDirectives(block: AnyNode): number {
 }
 
 /**
+ * A script's top-level `const` declarations of any of `names`, turned into `let` ones ("let" and
+ * two spaces: no position moves), so that the harness can rebind them to the wrappers that
+ * measure each call (a step that is the submission's own function). The only difference a
+ * submission could see: assigning to that binding works instead of throwing.
+ */
+function constsToLet(code: string, program: AnyNode, names: string[]): string {
+  if (names.length === 0 || program.sourceType !== 'script') return code;
+  let out = code;
+  for (const statement of program.body as AnyNode[]) {
+    if (statement.type !== 'VariableDeclaration' || statement.kind !== 'const') continue;
+    const declared = (statement.declarations as AnyNode[]).map((d) => d.id as AnyNode);
+    if (!declared.some((id) => id.type === 'Identifier' && names.includes(String(id.name)))) continue;
+    if (out.slice(statement.start, statement.start + 5) === 'const') {
+      out = `${out.slice(0, statement.start)}let  ${out.slice(statement.start + 5)}`;
+    }
+  }
+  return out;
+}
+
+/**
  * Inserts the tick calls. Answers `unparsed` for code acorn cannot parse (the isolate's compile
  * then reports the syntax error as V8 words it), and a refusal for what would let a submission
  * reach or shadow the calls: its own names with the reserved prefix, or a `with` statement.
+ * `rebind`: names of the submission's functions the harness wraps as steps (constsToLet).
  */
-export function instrument(code: string): InstrumentResult {
+export function instrument(code: string, rebind: string[] = []): InstrumentResult {
   let program: Node;
   try {
     program = parse(code, { ...PARSE, sourceType: 'script' });
@@ -122,7 +143,7 @@ export function instrument(code: string): InstrumentResult {
     }
     for (const child of children(node) as AnyNode[]) stack.push([child, inner]);
   }
-  return { ok: true, instrumented: apply(code, insertions) };
+  return { ok: true, instrumented: apply(constsToLet(code, program as AnyNode, rebind), insertions) };
 }
 
 function apply(code: string, insertions: Insertion[]): Instrumented {

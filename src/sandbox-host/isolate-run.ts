@@ -52,7 +52,9 @@ const noted = (result: RunResult) => {
 };
 
 export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {}): Promise<RunOutcome> {
-  const transformed = instrument(job.code);
+  // The submission's own functions that are steps are rebound to their wrappers once it loaded.
+  const ownSteps = job.steps.filter((step) => !step.includes('.') && !job.helpers.globals.includes(step));
+  const transformed = instrument(job.code, ownSteps);
   // The message quotes a name of the submission's.
   if (transformed.ok === false) return { kind: 'invalid', message: cutText(transformed.message, TEXT_LIMITS.message) };
   const instrumented = transformed.ok === true ? transformed.instrumented : null;

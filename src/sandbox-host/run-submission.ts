@@ -50,12 +50,32 @@ export interface RunResult {
   recycle: boolean;
 }
 
-/** The helpers run inside a function of their own, which returns what they export. The two
- * lines the wrapper adds on top are taken off the line numbers. */
+/** The helpers run inside a function of their own, which returns a function that reads what
+ * they export: read after the hidden setup ran, the values are the hidden input's. The two lines
+ * the wrapper adds on top are taken off the line numbers. */
 const HELPERS_LINE_OFFSET = -2;
 function helperWrapper(job: SandboxJob): string {
   const exported = [...job.helpers.globals, ...[job.check, job.hiddenSetup].filter((name) => name !== null)];
-  return `(function () {\n'use strict';\n${job.helpers.source}\nreturn { ${exported.join(', ')} };\n})`;
+  return `(function () {\n'use strict';\n${job.helpers.source}\nreturn () => ({ ${exported.join(', ')} });\n})`;
+}
+
+/** The submission's top-level bindings the harness reads or rebinds: the entry point, the roots of
+ * the steps that are not helpers, and what the check uses. */
+function scopeNames(job: SandboxJob): string[] {
+  const roots = job.steps.map((step) => step.split('.')[0]).filter((root) => !job.helpers.globals.includes(root));
+  return [...new Set([job.entryPoint, ...roots, ...job.checkUses])];
+}
+
+/**
+ * The accessor of the submission's top-level bindings (ScopeAccessor): a function made in the
+ * global scope before the submission runs, which names each binding in its source. A top-level
+ * `const`, `let` or `class` is a binding of the global scope, not a property of the global
+ * object: only code of that scope reaches it. Made before the baseline, so that it costs the
+ * submission nothing; the names are identifiers (the manifest's schema).
+ */
+function scopeAccessor(job: SandboxJob): string {
+  const cases = scopeNames(job).map((name) => `case ${JSON.stringify(name)}: if (write) { ${name} = value; return value; } return ${name};`);
+  return `(function () {\n'use strict';\nreturn function (name, value, write) {\nswitch (name) {\n${cases.join('\n')}\n}\nreturn undefined;\n};\n})()`;
 }
 
 /** Splits isolated-vm's "message [file:line:column]" into its parts. */
@@ -229,7 +249,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     const config: HarnessConfig = {
       steps: job.steps,
       entry: job.entryPoint,
+      entryArgs: job.entryArgs,
       check: job.check ?? '',
+      checkUses: job.checkUses,
       hiddenSetup: job.hiddenSetup ?? '',
       tick: TICK,
       loopTick: LOOP_TICK,
@@ -246,16 +268,16 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     const helpersFn = await (
       await isolate.compileScript(files[0].source, { filename: job.helpers.filename, lineOffset: HELPERS_LINE_OFFSET })
     ).run(context, { reference: true });
-    const helpers = await helpersFn.apply(undefined, [], { result: { reference: true } });
-    await call('installHelpers', [helpers.derefInto()]);
-    if (options.hiddenSeed !== undefined) await call('setupHidden', [options.hiddenSeed]);
+    const readHelpers = await helpersFn.apply(undefined, [], { result: { reference: true } });
+    await call('installHelpers', [readHelpers.derefInto(), options.hiddenSeed ?? null]);
+    const scope = (await context.eval(scopeAccessor(job), { reference: true })) as ivmModule.Reference<unknown>;
 
     const compiled = await compileSubmission(isolate, files[1].source);
     if ('failure' in compiled) return compiled.failure;
     await call('begin');
     pastDeadline();
     const stopped = () => deadlineHit !== null || isolate.isDisposed;
-    const entry = await evaluateSubmission(compiled, context, job, stopped);
+    const entry = await evaluateSubmission(compiled, context, scope, job, stopped);
     if ('failure' in entry) return entry.failure;
     if ('error' in entry) {
       // The script threw while it loaded: its measurement so far is kept with the error.
@@ -264,7 +286,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       return report.ok ? { kind: 'load_error', error: thrown(entry.error), report: report.value } : malformed(report.problem);
     }
     await call('endLoad');
-    const report = parseReport(await call('run', [entry.ref.derefInto()], true));
+    const module = 'module' in compiled;
+    const bindings = module ? compiled.module.namespace : scope;
+    const report = parseReport(await call('run', [entry.ref.derefInto(), bindings.derefInto(), module], true));
     return report.ok ? { kind: 'report', report: withError(report.value) } : malformed(report.problem);
   };
 
@@ -349,10 +373,11 @@ async function compileSubmission(isolate: ivmModule.Isolate, code: string): Prom
   }
 }
 
-/** Evaluates the compiled submission and finds its entry point. */
+/** Evaluates the compiled submission and finds its entry point (through `scope` for a script). */
 async function evaluateSubmission(
   compiled: { script: ivmModule.Script } | { module: ivmModule.Module },
   context: ivmModule.Context,
+  scope: ivmModule.Reference<unknown>,
   job: SandboxJob,
   stopped: () => boolean,
 ): Promise<Loaded> {
@@ -380,11 +405,15 @@ async function evaluateSubmission(
     return threwWhileLoading(error, stopped);
   }
   // A top-level `const` or `let` is a binding of the global scope, not a property of the
-  // global object, so the entry point is looked up by evaluating its name.
-  const name = JSON.stringify(job.entryPoint).slice(1, -1);
-  const ref = (await context.eval(`typeof ${name} === 'function' ? ${name} : undefined`, {
-    reference: true,
-  })) as ivmModule.Reference<unknown>;
+  // global object: the entry point is read by the accessor made in that scope.
+  let ref: ivmModule.Reference<unknown>;
+  try {
+    ref = await scope.apply(undefined, [job.entryPoint], { result: { reference: true } });
+  } catch (error) {
+    // Not declared, or declared and not initialised; a run that was stopped is classified.
+    if (stopped()) throw error;
+    return missing();
+  }
   return ref.typeof === 'function' ? { ref } : missing();
 }
 

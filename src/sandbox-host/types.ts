@@ -26,13 +26,24 @@ export interface SandboxJob {
   /** The assignment's helper source, run in the isolate before the submission. */
   helpers: { source: string; filename: string; globals: string[] };
   entryPoint: string;
+  /** What the entry point is called with: helper globals by name, and literals. */
+  entryArgs: EntryArg[];
+  /**
+   * The measured steps: helper globals, the submission's own top-level functions (wrapped once
+   * its script has run), or a method by its path from one (`Algorithms.prototype.factorial_plus`).
+   */
   steps: string[];
   /** Name of the helper that checks the result, or null when the assignment has none. */
   check: string | null;
+  /** The submission's top-level bindings the check is handed, by name (its second argument). */
+  checkUses: string[];
   /** Name of the helper that switches the others to hidden input for the hidden check, or null. */
   hiddenSetup: string | null;
   limits: SandboxLimits;
 }
+
+/** An argument of the entry point: the name of a helper global, or a literal value. */
+export type EntryArg = string | number | boolean | null | { value: unknown };
 
 export interface SandboxLimits {
   memoryCapMb: number;
@@ -54,8 +65,11 @@ export type ExplainMode =
 export interface HarnessConfig {
   steps: string[];
   entry: string;
+  entryArgs: EntryArg[];
   /** The checking helper's name; '' when there is none. */
   check: string;
+  /** The submission's bindings the check is handed (SandboxJob.checkUses). */
+  checkUses: string[];
   /** The hidden check's setup helper's name; '' when there is none. */
   hiddenSetup: string;
   /** Globals the instrumented submission calls (instrument.ts). */
@@ -75,14 +89,30 @@ export interface HarnessConfig {
  */
 export type HostStats = (mode?: 1 | 2) => [external: number, heap: number];
 
+/**
+ * A function made in the isolate's global scope, before the submission runs (run-submission.ts):
+ * answers the top-level binding `name` (throws for one that does not exist), or, with `write`,
+ * assigns `value` to it (throws for a `const`).
+ */
+export type ScopeAccessor = (name: string, value?: unknown, write?: boolean) => unknown;
+
 /** What the harness's `install` returns; the host calls these by name. */
 export interface Harness {
-  installHelpers(helpers: Record<PropertyKey, unknown>): void;
-  setupHidden(seed: number): void;
+  /**
+   * Installs the helpers' globals from `read` (which answers their current values). For the
+   * hidden check, `seed` is handed to the hidden setup first, so that the values read after it,
+   * the entry point's arguments among them, are the hidden input.
+   */
+  installHelpers(read: () => Record<PropertyKey, unknown>, seed: number | null): void;
   begin(): void;
   endLoad(): void;
-  /** Runs the entry point; resolves with the report as JSON text. */
-  run(entry: () => unknown): Promise<string>;
+  /**
+   * Wraps the submission's own steps, runs the entry point and checks its result; resolves with
+   * the report as JSON text. `scope` reads (and, for a script, rebinds) the submission's
+   * top-level bindings: the accessor made in the global scope (ScopeAccessor), or a module's
+   * namespace.
+   */
+  run(entry: (...args: unknown[]) => unknown, scope: ScopeAccessor | object, module: boolean): Promise<string>;
   /** The report of a script that threw while it loaded, as JSON text. */
   reportLoad(): string;
 }
@@ -92,11 +122,19 @@ export interface Harness {
 export const StepRecord = Type.Object(
   {
     name: Text(NAME),
-    calls: Type.Integer({ minimum: 0 }),
+    calls: Type.Integer({ minimum: 0, description: "calls of the step (of a generator function: the iterators it made); the entry point's 1" }),
     allocated_bytes: Type.Integer({ description: 'ArrayBuffer bytes allocated while this step was the innermost one running' }),
-    peak_live_bytes: Type.Integer({ description: 'highest exact live figure sampled while a call of this step was on the stack' }),
-    live_after_bytes: Type.Integer({ description: 'exact live figure when the last measured call returned' }),
-    duration_ms: Type.Number({ description: 'wall time inside the step, measurement time excluded' }),
+    peak_live_bytes: Type.Integer({
+      description: 'highest exact live figure sampled while a call of this step was on the stack (a generator: while its iterator was driven)',
+    }),
+    live_after_bytes: Type.Integer({
+      description:
+        'exact live figure when the last measured call returned (a generator: when its iterator finished); the first 8 calls of a step ' +
+        'are measured, then the 16th, 32nd, 64th...',
+    }),
+    duration_ms: Type.Number({
+      description: 'wall time inside the step (a generator: while its iterators were being driven), measurement time excluded',
+    }),
   },
   { additionalProperties: false },
 );

@@ -12,5 +12,6 @@ export {
   type NewSubmission,
   type Role,
   type StoredSubmission,
+  type StoredToken,
   type SubmissionStore,
 } from './store.ts';

@@ -157,7 +157,8 @@ TYPES.setTypeParser(types.builtins.TIMESTAMPTZ, 'text', (value: string) => parse
 TYPES.setTypeParser(types.builtins.INT8, 'text', Number);
 
 const VERDICT_COLUMNS =
-  'verdict_status AS v_status, verdict_reason AS v_reason, verdict_message AS v_message, peak_bytes AS v_peak_bytes, limit_bytes AS v_limit_bytes';
+  'verdict_status AS v_status, verdict_reason AS v_reason, verdict_message AS v_message, peak_bytes AS v_peak_bytes, limit_bytes AS v_limit_bytes, ' +
+  'score AS v_score, max_score AS v_max_score';
 const VERDICT_SET =
   'verdict_status = $4, verdict_reason = $5, verdict_message = $6, peak_bytes = $7, limit_bytes = $8, score = $9, max_score = $10';
 const VERDICT_CLEAR =

@@ -62,6 +62,8 @@ export interface VerdictColumns {
   v_message: string | null;
   v_peak_bytes: number | null;
   v_limit_bytes: number | null;
+  v_score: number | null;
+  v_max_score: number | null;
 }
 
 export type ListRow = Omit<Row, 'result'> & VerdictColumns;
@@ -110,7 +112,15 @@ export function fromRow(row: Row): StoredSubmission {
 const verdictOf = (row: VerdictColumns): Verdict | null =>
   row.v_status === null
     ? null
-    : { status: row.v_status, reason: row.v_reason, message: row.v_message ?? '', peak_bytes: row.v_peak_bytes, limit_bytes: row.v_limit_bytes ?? 0 };
+    : {
+        status: row.v_status,
+        reason: row.v_reason,
+        message: row.v_message ?? '',
+        peak_bytes: row.v_peak_bytes,
+        limit_bytes: row.v_limit_bytes ?? 0,
+        score: row.v_score,
+        max_score: row.v_max_score,
+      };
 
 export function listedFromRow(row: ListRow): ListedSubmission {
   const { result: _none, ...common } = fromRow({ ...row, result: null });

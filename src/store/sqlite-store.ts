@@ -112,7 +112,8 @@ const ERASING_SINCE = 4;
 const VERDICT_COLUMNS =
   `json_extract(result, '$.status') AS v_status, json_extract(result, '$.reason') AS v_reason, ` +
   `json_extract(result, '$.message') AS v_message, json_extract(result, '$.peak_bytes') AS v_peak_bytes, ` +
-  `json_extract(result, '$.limit_bytes') AS v_limit_bytes`;
+  `json_extract(result, '$.limit_bytes') AS v_limit_bytes, json_extract(result, '$.score') AS v_score, ` +
+  `json_extract(result, '$.max_score') AS v_max_score`;
 
 export class SqliteStore implements SubmissionStore {
   private readonly db: DatabaseSync;

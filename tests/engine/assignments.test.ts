@@ -36,13 +36,22 @@ describe('assignment folders', () => {
     assert.throws(() => loadAssignments([root]), /manifest\.json is invalid: \/limits\/timeout_ms/);
   });
 
-  test('a step that is not a global is refused', () => {
+  test("a step may be the submission's own function or a method by its path; the entry point or a repeated step is refused", () => {
     const root = mkdtempSync(join(tmpdir(), 'memgrade-assignments-'));
     cpSync(join(FIXTURE_ASSIGNMENTS_DIR, 'tiny-sum'), join(root, 'tiny-sum'), { recursive: true });
     const path = join(root, 'tiny-sum', 'manifest.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8'));
-    writeFileSync(path, JSON.stringify({ ...manifest, steps: [...manifest.steps, 'triple_it'] }));
-    assert.throws(() => loadAssignments([root]), /step triple_it is not among the globals/);
+    const withSteps = (steps: string[]) => {
+      writeFileSync(path, JSON.stringify({ ...manifest, steps }));
+      return () => loadAssignments([root]);
+    };
+    assert.deepEqual(withSteps([...manifest.steps, 'triple_it', 'Box.prototype.fill'])().get('tiny-sum')?.manifest.steps.slice(-2), [
+      'triple_it',
+      'Box.prototype.fill',
+    ]);
+    assert.throws(withSteps([...manifest.steps, 'process_data']), /step process_data is the entry point/);
+    assert.throws(withSteps([...manifest.steps, 'load']), /step load is listed twice/);
+    assert.throws(withSteps(['Box..fill']), /manifest\.json is invalid: \/steps\/0/);
   });
 
   test('an id that repeats is refused, unless it is the same assignment (a copy in a question folder)', () => {

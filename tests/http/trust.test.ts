@@ -16,7 +16,7 @@ import { startService } from '../../src/service.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { newToken, tokenDigest } from '../../src/tokens.ts';
 import { FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
-import { assertContract, finished, PASSING, startTestService, TINY, until, type TestService } from './support.ts';
+import { assertAnswer, assertContract, finished, PASSING, startTestService, TINY, until, type TestService } from './support.ts';
 
 const INSTRUCTOR = 'instructor-token-0f9e8d7c';
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -182,11 +182,14 @@ describe('requests the parser refuses keep the API\'s shape', () => {
     });
 
   /** An answer read off the socket: status, headers (lower-case names) and JSON body. */
-  const parse = (text: string) => {
+  /** A raw answer, checked against openapi.yaml as the answer to `method` `url` (none: not even a request line was read). */
+  const parse = (text: string, method = '', url = '') => {
     const split = text.indexOf('\r\n\r\n');
     const [status, ...lines] = text.slice(0, split).split('\r\n');
     const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    return { status: Number(status.split(' ')[1]), headers, body: JSON.parse(text.slice(split + 4)) as { error: string; details: { field: string }[] } };
+    const answer = { status: Number(status.split(' ')[1]), headers, text: text.slice(split + 4) };
+    assertAnswer(answer, method, url);
+    return { ...answer, body: JSON.parse(answer.text) as { error: string; details: { field: string }[] } };
   };
   /** Helmet's headers, compared with those of an ordinary answer. */
   const SECURITY = [
@@ -217,13 +220,14 @@ describe('requests the parser refuses keep the API\'s shape', () => {
   test('a head of 15 KB is taken, in one header or in 1,500 short ones', async () => {
     for (const headers of [`X-Big: ${'a'.repeat(15 * 1024)}\r\n`, shortHeaders(15 * 1024)]) {
       const { text } = await raw(head(headers));
-      assert.equal(parse(text).status, 200, `${headers.length} bytes in ${headers.split('\r\n').length - 1} headers: ${text.split('\r\n')[0]}`);
+      const what = `${headers.length} bytes in ${headers.split('\r\n').length - 1} headers: ${text.split('\r\n')[0]}`;
+      assert.equal(parse(text, 'GET', '/healthz').status, 200, what);
     }
   });
 
   test('a head past 16 KB is a 431 in JSON naming the headers, with the security headers, in one header or in many', async () => {
     for (const headers of [`X-Big: ${'a'.repeat(17 * 1024)}\r\n`, shortHeaders(17 * 1024)]) {
-      const answer = parse((await raw(head(headers))).text);
+      const answer = parse((await raw(head(headers))).text, 'GET', '/healthz');
       assert.equal(answer.status, 431);
       assert.equal(answer.body.error, 'headers_too_large');
       assert.deepEqual(answer.body.details.map((d) => d.field), ['header']);
@@ -256,7 +260,7 @@ describe('requests the parser refuses keep the API\'s shape', () => {
       '{',
     ].join('\r\n');
     const { text, ms } = await raw(request, ' ');
-    const answer = parse(text);
+    const answer = parse(text, 'POST', '/v1/submissions');
     assert.equal(answer.status, 408);
     assert.equal(answer.body.error, 'request_timeout');
     assert.ok(ms < 15_000, `ended after ${ms} ms`);

@@ -172,6 +172,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         message: 'peak 2,048 bytes is over the limit of 1,024 bytes',
         peak_bytes: null,
         limit_bytes: 1024,
+        score: 2.5,
+        max_score: 10,
       });
       assert.equal(listed.status, 'done');
       assert.equal(items.find((s) => s.id === made[1].id)?.verdict, null);
@@ -333,7 +335,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           client: 'token:ada',
           status: 'done',
           createdAt: first.createdAt,
-          verdict: { status: 'passed', reason: null, message: 'ok', peak_bytes: 512, limit_bytes: 1024 },
+          verdict: { status: 'passed', reason: null, message: 'ok', peak_bytes: 512, limit_bytes: 1024, score: 10, max_score: 10 },
           score: 10,
           maxScore: 10,
         },

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { GENERATED, regenerated } from '../../scripts/docs.ts';
+import { duration, GENERATED, regenerated } from '../../scripts/docs.ts';
 import { Env } from '../../src/config.ts';
 import { API_ERROR_CODES } from '../../src/errors.ts';
+import { SCHEDULE_MS } from '../../src/webhooks/deliverer.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -15,6 +16,14 @@ test('the generated tables are up to date (npm run docs rewrites them)', () => {
   for (const file of new Set(GENERATED.map((g) => g.file.href))) {
     assert.equal(readFileSync(new URL(file), 'utf8'), regenerated(new URL(file)), `${new URL(file).pathname} is out of date: npm run docs`);
   }
+});
+
+test("docs/classroom.md's webhook schedule is the deliverer's table, in words", () => {
+  const text = readFileSync(new URL('docs/classroom.md', ROOT), 'utf8');
+  const delays = SCHEDULE_MS.slice(1).map(duration);
+  assert.match(text, new RegExp(`${delays[0]} later, then ${delays.slice(1, -1).join(', ')} and ${delays.at(-1)} after the try before`));
+  assert.match(text, new RegExp(`${SCHEDULE_MS.length - 1} retries, ${SCHEDULE_MS.length} tries in all`));
+  assert.deepEqual([5e3, 3e5, 72e5, 864e5, 272_105e3].map(duration), ['5 s', '5 min', '2 h', '24 h', '75 h 35 min 5 s']);
 });
 
 test('openapi.yaml lists every error code of the table, and no other', () => {

@@ -34,6 +34,8 @@ function handlers(): { onError: Handler; onNotFound: (request: FastifyRequest, r
   installProblemHandlers({
     setErrorHandler: (h: Handler) => (installed.onError = h),
     setNotFoundHandler: (h: ReturnType<typeof handlers>['onNotFound']) => (installed.onNotFound = h),
+    // One path, taking GET and HEAD.
+    findRoute: ({ method, url }: { method: string; url: string }) => (url === '/v1/things' && (method === 'GET' || method === 'HEAD') ? {} : null),
   } as unknown as FastifyInstance);
   return installed as ReturnType<typeof handlers>;
 }
@@ -148,6 +150,20 @@ describe('other refusals', () => {
     const { reply, sent } = stubReply();
     onNotFound(request, reply);
     assert.deepEqual(sent.body, { error: 'not_found', message: 'no route GET /v1/nothing', details: [] });
+  });
+
+  test('a path the service has, asked with another method: 405, and Allow names those it takes', () => {
+    const { reply, sent } = stubReply();
+    onNotFound({ ...request, method: 'PUT', url: '/v1/things?x=1' }, reply);
+    assert.deepEqual(sent, {
+      status: 405,
+      headers: { allow: 'GET, HEAD' },
+      body: {
+        error: 'method_not_allowed',
+        message: 'PUT is not allowed on /v1/things; it takes GET, HEAD',
+        details: [{ field: 'method', message: 'is not one of GET, HEAD' }],
+      },
+    });
   });
 
   test("what Node's parser refuses is answered on the socket in the same shape, with the security headers", () => {

@@ -7,8 +7,13 @@ import type { GradeResult } from '../../src/grading/result.ts';
 import { versions } from '../../src/grading/versions.ts';
 import { csv, csvReport, FORMATS, isFormat, REPORTERS } from '../../src/report/registry.ts';
 import { describeHolder, textReport } from '../../src/report/text-report.ts';
-import { holder, overLimit, passed, reportOutcome, tiny } from './records.ts';
+import { CODE, holder, overLimit, passed, reportOutcome, tiny } from './records.ts';
 
+/** tiny-sum limited to 100 KB, as fibonacci-sequence is. */
+const KB_SIZED = {
+  ...tiny,
+  manifest: { ...tiny.manifest, unit: { name: '1 KB', bytes: 1024 }, limits: { ...tiny.manifest.limits, peak_bytes: 102_400 } },
+};
 const crashed = () => verdict(tiny, { kind: 'crashed', message: 'the sandbox process died (SIGKILL)', peak: null }, 5);
 const render = (format: keyof typeof REPORTERS, result: GradeResult) => REPORTERS[format].render(result, tiny);
 const json = (format: 'gradescope' | 'prairielearn', result: GradeResult) => JSON.parse(render(format, result));
@@ -87,6 +92,19 @@ describe('text', () => {
     assert.match(text, /\n\(Who held what is missing: the replay ran out of time\.\)\n/);
   });
 
+  test('an exercise limited to less than 1 MiB counts in KiB what is under 1 MiB, everywhere', () => {
+    const over = verdict(KB_SIZED, reportOutcome({ peak_bytes: 141_946_232 }), 12, CODE);
+    const lines = textReport(over, KB_SIZED).split('\n');
+    assert.equal(lines[1], 'limited to 100.0 KiB but allocated 135.4 MiB at the peak, in double_it');
+    assert.ok(lines.some((l) => l.startsWith('Peak: 135.4 MiB (141946232 bytes') && l.endsWith('limit 100.0 KiB, room for 100 x 1 KB.')), lines.join('\n'));
+    const within = verdict(KB_SIZED, reportOutcome({ peak_bytes: 47_832 }), 12, CODE);
+    assert.match(within.message, /^passed: peak 46\.7 KiB \(in double_it\) is within the 100\.0 KiB limit/);
+    assert.match(REPORTERS.html.render(within, KB_SIZED), /peaked at 46\.7 KiB, within the 100\.0 KiB limit/);
+    const gradescope = JSON.parse(REPORTERS.gradescope.render(within, KB_SIZED));
+    assert.deepEqual(gradescope.leaderboard, [{ name: 'Peak (KiB)', value: 46.7, order: 'asc' }]);
+    assert.equal(gradescope.tests[1].name, 'Peak memory within 100.0 KiB');
+  });
+
   test('describeHolder, for each kind of holder', () => {
     assert.equal(describeHolder(holder()), 'local d in process_data (line 3)');
     assert.equal(describeHolder(holder({ kind: 'parameter', name: 'input', line: null })), 'parameter input in process_data');
@@ -114,7 +132,7 @@ describe('html', () => {
 
   test('the steps table marks the peak step, the holders table quotes the hint as code', () => {
     const html = render('html', overLimit());
-    assert.match(html, /<tr class="at-peak"><td><span class="swatch" style="background:#[0-9a-f]{6}"><\/span>double_it <strong>\(peak\)<\/strong><\/td><td class="num">2<\/td>/);
+    assert.match(html, /<tr class="at-peak"><td><svg class="swatch" aria-hidden="true" width="11" height="11"><rect width="11" height="11" rx="2" fill="#[0-9a-f]{6}"\/><\/svg>double_it <strong>\(peak\)<\/strong><\/td><td class="num">2<\/td>/);
     assert.match(html, /<td>local d in process_data \(line 3\)<\/td><td><code>d<\/code> is not read after line 3 but/);
     assert.match(html, /<svg id="timeline" /);
     assert.match(html, /<svg id="icicle" /);
@@ -167,6 +185,10 @@ describe('gradescope', () => {
     assert.deepEqual(out.leaderboard, [{ name: 'Peak (MiB)', value: 3.1, order: 'asc' }]);
   });
 
+  test('the verdict is said once, in capitals, before the message', () => {
+    assert.equal(json('gradescope', passed()).output, 'PASSED: peak 2.3 MiB (in double_it) is within the 2.4 MiB limit, and all 1000 values match');
+  });
+
   test("memgrade's own failure tells the student it is not theirs, with no leaderboard entry", () => {
     const out = json('gradescope', crashed());
     assert.equal(out.output, 'memgrade could not grade this submission (the sandbox process died (SIGKILL)). This is not your mistake: tell your instructor.');
@@ -191,11 +213,28 @@ describe('prairielearn', () => {
   });
 
   test("memgrade's own failure is not gradable, so it never counts as a zero", () => {
-    assert.deepEqual(json('prairielearn', crashed()), {
-      gradable: false,
-      message: 'memgrade could not grade this submission: the sandbox process died (SIGKILL)',
-      output: '',
-    });
+    const out = json('prairielearn', crashed());
+    assert.deepEqual(
+      { ...out, output: undefined },
+      {
+        gradable: false,
+        message:
+          'memgrade could not grade this submission (the sandbox process died (SIGKILL)). ' +
+          'This is not your mistake, and this attempt does not count: tell your instructor.',
+        output: undefined,
+        format_errors: ['memgrade could not grade this submission (the sandbox process died (SIGKILL)).'],
+      },
+    );
+    assert.ok(out.output.startsWith('ERROR tiny-sum (internal)\n'));
+  });
+
+  test('a submission that does not parse is not gradable either, as PrairieLearn\'s own example has it: no attempt counted', () => {
+    const syntax = verdict(tiny, { kind: 'syntax_error', message: 'Unexpected token', line: 1, column: 25 }, 3);
+    const out = json('prairielearn', syntax);
+    assert.equal(out.gradable, false);
+    assert.equal('score' in out, false);
+    assert.deepEqual(out.format_errors, ['Syntax error at line 1, column 25: Unexpected token.']);
+    assert.match(out.message, /does not count: fix it and submit again\.$/);
   });
 
   test('an output past 256 KiB is cut, and says how much', () => {
@@ -207,9 +246,16 @@ describe('prairielearn', () => {
 
 describe('junit', () => {
   test('a failure for the missed part only, typed by what was missed', () => {
-    const xml = render('junit', overLimit());
-    assert.match(xml, /<testsuites name="memgrade" tests="2" failures="1" errors="0" time="0\.012">/);
-    assert.match(xml, /<testcase name="Correct result" classname="memgrade\.tiny-sum" time="0\.012"><\/testcase>/);
+    const xml = REPORTERS.junit.render(overLimit(), tiny, { startedAt: '2026-01-02T03:04:05.678Z' });
+    assert.match(xml, /\n<testsuites>\n/);
+    assert.match(
+      xml,
+      /<testsuite name="tiny-sum" package="memgrade" id="0" timestamp="2026-01-02T03:04:05" hostname="localhost" tests="2" failures="1" errors="0" skipped="0" time="0\.012">/,
+    );
+    // The run's 12 ms, split: the measuring (1.5 ms, rounded) to the memory case, the rest to the other.
+    assert.match(xml, /<testcase name="Correct result" classname="memgrade\.tiny-sum" time="0\.010"><\/testcase>/);
+    assert.match(xml, /<testcase name="Peak memory within 2\.4 MiB" classname="memgrade\.tiny-sum" time="0\.002">/);
+    assert.match(xml, /<system-out>limited to 2\.4 MiB but allocated 3\.1 MiB at the peak, in double_it\nGraded in 12 ms with memgrade /);
     assert.match(xml, /<failure message="peak 3\.1 MiB; limit 2\.4 MiB; 0\.5 of 1 points" type="memory_limit">FAILED tiny-sum/);
     assert.match(xml, /<property name="peak_bytes" value="3250000"\/>/);
     assert.match(xml, /3 ms {2}&lt;- peak\n/);
@@ -219,7 +265,8 @@ describe('junit', () => {
     const xml = render('junit', crashed());
     assert.match(xml, /tests="2" failures="0" errors="2"/);
     assert.equal(xml.match(/<error message="[^"]*" type="internal">/g)?.length, 2);
-    assert.match(xml, /<property name="peak_bytes" value=""\/>/);
+    assert.doesNotMatch(xml, /name="peak_bytes"/, 'a missing value is left out');
+    assert.doesNotMatch(xml, /=""/);
   });
 
   test('markup is escaped and characters XML cannot carry are replaced', () => {
@@ -251,7 +298,14 @@ describe('csv and the registry', () => {
     assert.deepEqual(FORMATS, ['json', 'text', 'html', 'gradescope', 'prairielearn', 'junit']);
     assert.deepEqual(
       FORMATS.map((f) => REPORTERS[f].contentType.split(';')[0]),
-      ['application/json', 'text/plain', 'text/html', 'application/json', 'application/json', 'application/xml'],
+      [
+        'application/json',
+        'text/plain',
+        'text/html',
+        'application/vnd.memgrade.gradescope+json',
+        'application/vnd.memgrade.prairielearn+json',
+        'application/xml',
+      ],
     );
     assert.equal(isFormat('junit'), true);
     assert.equal(isFormat('csv'), false);

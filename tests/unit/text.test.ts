@@ -2,7 +2,7 @@
 // stacks trimmed to the frames a student wrote (stacks.ts), and byte figures in MiB (format.ts).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MiB, mib } from '../../src/grading/format.ts';
+import { GiB, MiB, mib, size } from '../../src/grading/format.ts';
 import { trimStack } from '../../src/sandbox-host/stacks.ts';
 import { cutLength, cutText, TEXT_LIMITS } from '../../src/sandbox-host/text-limits.ts';
 
@@ -68,5 +68,20 @@ describe('mib', () => {
     assert.equal(mib(2_500_000), '2.4 MiB');
     assert.equal(mib(241_172_480), '230.0 MiB');
     assert.equal(mib(100 * 1024), '0.1 MiB');
+  });
+});
+
+describe('size', () => {
+  test('in KiB under 1 MiB for an exercise limited to less than 1 MiB, in MiB for any other, GiB from 1 GiB on', () => {
+    const KB_LIMIT = 102_400;
+    assert.equal(size(KB_LIMIT, KB_LIMIT), '100.0 KiB');
+    assert.equal(size(47_832, KB_LIMIT), '46.7 KiB');
+    assert.equal(size(0, KB_LIMIT), '0.0 KiB');
+    assert.equal(size(141_946_232, KB_LIMIT), '135.4 MiB');
+    assert.equal(size(0, 241_172_480), '0.0 MiB');
+    assert.equal(size(100 * 1024, 241_172_480), '0.1 MiB');
+    assert.equal(size(400_088_616, 241_172_480), '381.6 MiB');
+    assert.equal(size(2 * GiB - 1, 241_172_480), '2.0 GiB');
+    assert.equal(size(1.5 * GiB, KB_LIMIT), '1.5 GiB');
   });
 });

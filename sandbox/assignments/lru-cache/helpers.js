@@ -7,9 +7,10 @@
 // check computes. The check computes the expected last digits itself, modulo 10 with Numbers
 // (the last digit of n * f + inc depends only on the last digits of n, f and inc).
 
-// Do not change: the exercise's constants.
-const FIRST_COUNTER_RANGE = 500;
-const SECOND_COUNTER_RANGE = 1000;
+// The exercise's constants. `let`: the hidden check's setup (below) changes them before the
+// submission sees them.
+let FIRST_COUNTER_RANGE = 500;
+let SECOND_COUNTER_RANGE = 1000;
 
 const uncurry = (fn) => Reflect.apply(Function.prototype.bind, Function.prototype.call, [fn]);
 const { apply, construct, defineProperty } = Reflect;
@@ -26,9 +27,6 @@ const mapForEach = uncurry(Map.prototype.forEach);
 const mapSize = uncurry(Object.getOwnPropertyDescriptor(Map.prototype, 'size').get);
 const ObjectCreate = Object.create;
 const freeze = Object.freeze;
-// An indirect eval runs in the global scope: it reaches the submission's top-level bindings,
-// a `class` or a `const` as well as a function declaration (see submissionBinding).
-const globalEval = eval;
 
 // Arrays made here are filled with defineProperty: an element assigned by index could meet a
 // setter the submission planted on Array.prototype.
@@ -97,10 +95,11 @@ function cache(fn) {
 }
 
 // ---- collections.Counter ---------------------------------------------------------------------
-// Counter(iterable): counts the values of an iterable (a generator is consumed). Called without
-// `new`, as in Python. most_common(n) lists [value, count] pairs, the largest count first,
-// equal counts in the order their values were first seen (as Python's, which sorts a dict in
-// insertion order stably); get(value) is a count (0 for a value never seen), total() their sum.
+// Counter(iterable): counts the values of an iterable (a generator is consumed). Called with or
+// without `new` (it returns the counter it makes). most_common(n) lists [value, count] pairs,
+// the largest count first, equal counts in the order their values were first seen (as
+// Python's, which sorts a dict in insertion order stably); get(value) is a count (0 for a value
+// never seen), total() their sum.
 const counterPrototype = ObjectCreate(null);
 const countsOf = new WeakMap();
 const weakMapGet = uncurry(WeakMap.prototype.get);
@@ -200,22 +199,23 @@ const factorial = (n) => {
   return f;
 };
 
-// The hidden check (manifest: hidden_check): in its run, the check also calls the
-// submission's functions on increments and ranges made from a seed the submission never
-// sees, so that a table of the tutorial's known answers fails it.
-let hiddenSeed = null;
+// The hidden check (manifest: hidden_check): a second run on input made from a seed the
+// submission never sees, so that a table of the tutorial's known answers fails it. Its setup
+// runs before the constants are handed to the submission: the two ranges are small hidden ones
+// (20 to 59 and 40 to 119), which compare_counts_different_factorials must count with; and the
+// check calls the submission's functions on hidden increments and ranges too.
+let nextHidden = null; // the seeded generator, in the hidden run
 function hidden_setup(seed) {
-  hiddenSeed = seed | 0 || 1;
-}
-const seeded = () => {
-  let x = hiddenSeed;
-  return (bound) => {
+  let x = seed | 0 || 1;
+  nextHidden = (bound) => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     return (x >>> 0) % bound;
   };
-};
+  FIRST_COUNTER_RANGE = 20 + nextHidden(40);
+  SECOND_COUNTER_RANGE = 40 + nextHidden(80);
+}
 // f(n) for an increment, in BigInt, the way the tutorial defines it.
 const factorialPlus = (inc, n) => {
   const plus = NativeBigInt(inc);
@@ -256,17 +256,6 @@ const errorText = (error) => {
   }
 };
 const wrong = (message, index = null) => ({ correct: false, message, first_bad_index: index });
-
-// The submission's top-level binding `name`, or undefined. An ES module's exports are not in
-// the global scope: the check cannot reach them (see the README).
-const submissionBinding = (name) => {
-  try {
-    const value = globalEval('typeof ' + name + " === 'function' ? " + name + ' : undefined');
-    return typeof value === 'function' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 // Algorithms(inc).factorial_plus(n) must be `expected`, a BigInt. Answers a failure or null.
 const checkFactorialPlus = (Algorithms, inc, n, expected, test) => {
@@ -323,7 +312,7 @@ const pytestCases = (Algorithms, generate) => [
 ];
 // Two increments and n up to 299 for factorial_plus; ranges up to 39 x 59 for the generator.
 const hiddenCases = (Algorithms, generate) => {
-  const next = seeded();
+  const next = nextHidden;
   const inc1 = next(1000);
   const n1 = next(300);
   const inc2 = next(1000);
@@ -356,15 +345,17 @@ const checkMostCommon = (got, expected, which) => {
 };
 
 // `result` is what compare_counts_different_factorials() returned: the two most_common()
-// lists. The small cases go first: they say more about a wrong factorial than a count does.
-function check(result) {
-  const Algorithms = submissionBinding('Algorithms');
-  const generate = submissionBinding('generate_factorial_plus_last_digit');
-  if (Algorithms === undefined || generate === undefined) {
-    const missing = Algorithms === undefined ? 'Algorithms' : 'generate_factorial_plus_last_digit';
-    return wrong('the check cannot reach ' + missing + ': define it at the top level of a script (not in an ES module)');
+// lists. `uses` holds the submission's Algorithms and generate_factorial_plus_last_digit
+// (manifest: check_uses), which the small cases call; they go first: they say more about a
+// wrong factorial than a count does. In the hidden run, the ranges are the hidden ones.
+function check(result, uses) {
+  const Algorithms = uses.Algorithms;
+  const generate = uses.generate_factorial_plus_last_digit;
+  if (typeof Algorithms !== 'function' || typeof generate !== 'function') {
+    const missing = typeof Algorithms !== 'function' ? 'class Algorithms' : 'generate_factorial_plus_last_digit';
+    return wrong(missing + ' is not defined by the submission');
   }
-  const cases = hiddenSeed === null ? pytestCases(Algorithms, generate) : hiddenCases(Algorithms, generate);
+  const cases = nextHidden === null ? pytestCases(Algorithms, generate) : hiddenCases(Algorithms, generate);
   for (let i = 0; i < cases.length; i++) {
     const failed = cases[i]();
     if (failed !== null) return failed;
@@ -384,8 +375,10 @@ function check(result) {
   return {
     correct: true,
     message:
-      (hiddenSeed === null ? 'all ' + cases.length + ' cases of test_exercise_3.py pass' : cases.length + ' cases on hidden increments and ranges pass') +
-      ' and both most_common() lists are right',
+      (nextHidden === null
+        ? 'all ' + cases.length + ' cases of test_exercise_3.py pass and both most_common() lists are right'
+        : cases.length + ' cases on hidden increments and ranges pass and both most_common() lists of the hidden ranges ' +
+          FIRST_COUNTER_RANGE + ' and ' + SECOND_COUNTER_RANGE + ' are right'),
     first_bad_index: null,
   };
 }

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
 import { grade, loadAssignments } from '../../grading/index.ts';
-import { REPORTERS } from '../../report/index.ts';
+import { gradescopeFailure, prairielearnFailure, REPORTERS } from '../../report/index.ts';
 import { SandboxProcess } from '../../sandbox-host/index.ts';
 import { usageError } from '../usage.ts';
 
@@ -97,13 +97,14 @@ function readSubmission(file: Found): string {
   }
 }
 
-/** Results for when nothing could be graded: the platform's shape, with the reason said. */
+/**
+ * Results for when nothing could be graded, in the platform's shape, with the reason said: on
+ * Gradescope a zero; on PrairieLearn `gradable: false` (its convention for input that cannot be
+ * graded, and for memgrade's own failure: no points lost, no attempt counted).
+ */
 function failureResults(platform: Platform, message: string, internal: boolean): string {
-  if (platform === 'prairielearn') {
-    // Not the student's doing (memgrade failed): not gradable, never a zero.
-    return `${JSON.stringify(internal ? { gradable: false, message } : { gradable: true, score: 0, message, output: message, tests: [] }, null, 2)}\n`;
-  }
-  return `${JSON.stringify({ score: 0, output: message, output_format: 'md', stdout_visibility: 'hidden', tests: [] }, null, 2)}\n`;
+  if (platform === 'prairielearn') return prairielearnFailure(message, internal ? 'internal' : 'invalid');
+  return gradescopeFailure(internal ? `${message} This is not your mistake: tell your instructor.` : message);
 }
 
 /** Written whole or not at all: a reader never sees half a file. */
@@ -128,15 +129,19 @@ export async function autogradeCommand(argv: string[]): Promise<number> {
   const resultsDir = join(root, layout.results);
   mkdirSync(resultsDir, { recursive: true });
   const resultsFile = join(resultsDir, 'results.json');
+  let text: string;
   try {
-    writeAtomically(resultsFile, await results(platform, join(root, layout.submission), values.assignment));
-    return 0;
+    text = await results(platform, join(root, layout.submission), values.assignment);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    const message = `The autograder failed before it could grade this submission (${why}). This is not the student's mistake: tell the instructor.`;
-    writeAtomically(resultsFile, failureResults(platform, message, true));
-    return 2;
+    process.stderr.write(`memgrade autograde: ${why}\n`);
+    text = failureResults(platform, `The autograder failed before it could grade this submission (${why}).`, true);
   }
+  // Exit 0 whenever the results file is written, whatever it says: PrairieLearn reads it only
+  // after a zero exit (else the student sees a bare grading error), and it says what went wrong.
+  // A file that cannot be written is the one failure left, and throws (exit 2).
+  writeAtomically(resultsFile, text);
+  return 0;
 }
 
 async function results(platform: Platform, submissionDir: string, id: string): Promise<string> {
@@ -157,12 +162,13 @@ async function results(platform: Platform, submissionDir: string, id: string): P
   if (linked.length > 0) return failureResults(platform, linkMessage(linked), false);
   if (js.length !== 1) {
     const names = js.map((f) => f.name).join(', ');
+    const entry = assignment.manifest.entry_point;
     const shown = links.length > 5 ? [...links.slice(0, 5), `and ${links.length - 5} more`] : links;
     const notFollowed = links.length > 0 ? ` (symbolic links are not followed: ${shown.join(', ')})` : '';
     const message =
       js.length === 0
-        ? `No .js file was submitted${notFollowed}: submit one JavaScript file that defines process_data.`
-        : `${js.length} .js files were submitted (${names}): submit exactly one JavaScript file that defines process_data.`;
+        ? `No .js file was submitted${notFollowed}: submit one JavaScript file that defines ${entry}.`
+        : `${js.length} .js files were submitted (${names}): submit exactly one JavaScript file that defines ${entry}.`;
     return failureResults(platform, message, false);
   }
   let code: string;

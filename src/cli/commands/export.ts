@@ -20,10 +20,12 @@ import { usageError } from '../usage.ts';
 export const EXPORT_USAGE = `memgrade export gradescope --assignment ID --out FILE.zip [--memory-cap-mb N]
 memgrade export prairielearn --assignment ID --out DIR [--image NAME]
 
-  gradescope    an autograder zip for Gradescope. Its default container has 768 MB of
-                memory: the bundle's isolate cap is --memory-cap-mb (default 448, room for
-                the exercise's 400 MB peak), so that a submission that goes past it gets a
-                memory_cap verdict, not a killed autograder
+  gradescope    an autograder zip for Gradescope. The bundle's isolate cap is --memory-cap-mb
+                (default: the assignment's own, memory_cap_mb of its manifest, so that its
+                originals get the verdicts they get here). Give the container the cap and
+                512 MB more, or lower the cap to fit it (448 in Gradescope's default 768 MB,
+                room for clinging-onto-memory's 400 MB peak): a submission that goes past
+                the cap then gets a memory_cap verdict, not a killed autograder
   prairielearn  a question folder; its grader image is the Dockerfile's prairielearn target
                 (--image, default memgrade-prairielearn)`;
 
@@ -59,7 +61,6 @@ function nodePin(): NodePin {
 const RUNTIME_PACKAGES = ['isolated-vm', 'node-gyp-build', '@sinclair/typebox', 'acorn'];
 /** Parts of a package the engine does not run: sources, vendored code, examples. */
 const LEFT_OUT = /^(src|vendor|native-example|test|docs?)$|\.(tgz|md|map|d\.ts|d\.mts)$/;
-const GRADESCOPE_MEMORY_CAP_MB = 448;
 /** The results.json run_autograder leaves when memgrade wrote none (killed, say). */
 const NO_RESULTS_JSON =
   '{"score": 0, "output": "The autograder stopped before it wrote a result (it may have run out of memory). ' +
@@ -239,7 +240,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const assignment = loadAssignments(assignmentDirs()).get(values.assignment);
   if (!assignment) usageError(`unknown assignment "${values.assignment}"`);
   if (platform === 'gradescope') {
-    const cap = values['memory-cap-mb'] === undefined ? GRADESCOPE_MEMORY_CAP_MB : Number(values['memory-cap-mb']);
+    const cap = values['memory-cap-mb'] === undefined ? assignment.manifest.limits.memory_cap_mb : Number(values['memory-cap-mb']);
     if (!Number.isInteger(cap) || cap < 8) usageError('--memory-cap-mb must be a whole number of MB, at least 8');
     exportGradescope(assignment, values.out, cap);
   } else {

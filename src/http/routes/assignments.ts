@@ -21,6 +21,7 @@ export function assignmentRoutes(app: FastifyInstance, { assignments }: AppDeps)
     {
       schema: {
         summary: 'Every assignment',
+        operationId: 'listAssignments',
         tags: ['assignments'],
         response: { 200: Type.Ref(AssignmentList, { description: 'all assignments' }), ...errorResponses(401, 429) },
       },
@@ -33,6 +34,7 @@ export function assignmentRoutes(app: FastifyInstance, { assignments }: AppDeps)
     {
       schema: {
         summary: 'One assignment: description, starter code, limit and hard caps',
+        operationId: 'getAssignment',
         tags: ['assignments'],
         params: IdParams,
         response: { 200: Type.Ref(AssignmentView, { description: 'the assignment' }), ...errorResponses(400, 401, 404, 429) },

@@ -35,6 +35,7 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
     {
       schema: {
         summary: "An assignment's gradebook: one row per student (instructor tokens)",
+        operationId: 'getGradebook',
         description: 'The latest submission of each student, their best score, status, peak and a link to the report. JSON, or CSV with Accept: text/csv.',
         tags: ['instructor'],
         params: IdParams,
@@ -74,9 +75,11 @@ export function instructorRoutes(app: FastifyInstance, { assignments, store, que
     {
       schema: {
         summary: 'Grade the latest submission of every student again (instructor tokens)',
+        operationId: 'regradeAssignment',
         description:
           "After an assignment's helpers or limits change. The submissions go back in the queue below live ones; " +
-          'the gradebook shows their new results once done. Submissions being graded now are left as they are.',
+          'the gradebook shows their new results once done. Submissions being graded now are left as they are. ' +
+          'It takes no body (400 if one is sent).',
         tags: ['instructor'],
         params: IdParams,
         response: { 202: Type.Ref(RegradeAccepted, { description: 'queued' }), ...errorResponses(400, 401, 403, 404, 429, 503) },

@@ -7,7 +7,16 @@ import { Health, Readiness } from '../schemas.ts';
 export function operationRoutes(app: FastifyInstance, { store, queue, pool, queueLimit }: AppDeps): void {
   app.get(
     '/healthz',
-    { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: { ...Health, description: 'up' } } } },
+    {
+      schema: {
+        summary: 'The process is up',
+        operationId: 'getHealth',
+        tags: ['operations'],
+        // Open to anyone, token or not: an orchestrator's probe carries none.
+        security: [],
+        response: { 200: { ...Health, description: 'up' } },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -16,7 +25,9 @@ export function operationRoutes(app: FastifyInstance, { store, queue, pool, queu
     {
       schema: {
         summary: 'Ready to take submissions: store reachable, workers alive, queue not saturated',
+        operationId: 'getReadiness',
         tags: ['operations'],
+        security: [],
         response: { 200: Type.Ref(Readiness, { description: 'ready' }), 503: Type.Ref(Readiness, { description: 'not ready' }) },
       },
     },

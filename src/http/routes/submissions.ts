@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/index.ts';
-import { REPORTERS } from '../../report/index.ts';
+import { mediaType, REPORTERS, type Reporter } from '../../report/index.ts';
 import { InvalidCursorError, type ApiErrorCode } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { refusedTarget } from '../../webhooks/index.ts';
@@ -37,11 +37,32 @@ const REFUSALS: Record<'client_share' | 'full' | 'closing' | 'client_storage', [
 
 const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
 
-/** A format asked for by Accept alone (the submission's JSON stays the default). */
-function formatFromAccept(accept: string | undefined): (typeof RESULT_FORMATS)[number] | undefined {
-  const first = (accept ?? '').split(',')[0].split(';')[0].trim().toLowerCase();
-  return ({ 'application/xml': 'junit', 'text/xml': 'junit', 'text/plain': 'text', 'text/html': 'html' } as const)[first as 'text/html'];
+type ResultFormat = (typeof RESULT_FORMATS)[number];
+/** Each format by the media type it is served as, and text/xml for JUnit too. */
+const BY_MEDIA_TYPE = new Map<string, ResultFormat>([...RESULT_FORMATS.map((f) => [mediaType(REPORTERS[f]), f] as const), ['text/xml', 'junit']]);
+
+/** A format asked for by Accept alone, by its first media type (the submission's JSON stays the default). */
+function formatFromAccept(accept: string | undefined): ResultFormat | undefined {
+  return BY_MEDIA_TYPE.get((accept ?? '').split(',')[0].split(';')[0].trim().toLowerCase());
 }
+
+/** The formats that are text, not JSON of a schema. */
+const TEXT_FORMATS: Partial<Record<ResultFormat, string>> = {
+  text: '?format=text: the text report',
+  html: '?format=html: the report page, self-contained',
+  junit: '?format=junit: JUnit XML, valid against the Apache Ant and the Jenkins xUnit JUnit schemas',
+};
+
+/** Each representation of GET /v1/submissions/{id}: the submission, or its result in a format, under its own media type. */
+const SUBMISSION_CONTENT = {
+  'application/json': { schema: Type.Ref(Submission) },
+  ...Object.fromEntries(
+    RESULT_FORMATS.map((f) => {
+      const reporter: Reporter = REPORTERS[f];
+      return [mediaType(reporter), { schema: reporter.schema ? Type.Ref(reporter.schema) : { type: 'string', description: TEXT_FORMATS[f] } }];
+    }),
+  ),
+};
 
 const notDone = (id: string, status: string) =>
   new ApiProblem('not_ready', `submission "${id}" is ${status}; its result exists once it is done`, [], { 'retry-after': '1' });
@@ -69,6 +90,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: 'Submit code for grading',
+        operationId: 'createSubmission',
         description:
           'Queues the submission. With `wait` (or `Prefer: wait=N`) the answer is 201 with the result when grading ends within N seconds, else 202.',
         tags: ['submissions'],
@@ -130,20 +152,13 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: "A submission's state and, once done, its result",
+        operationId: 'getSubmission',
         description: 'With ?format= (or Accept), the result alone in that format, once the submission is done (409 until then).',
         tags: ['submissions'],
         params: IdParams,
         querystring: SubmissionQuery,
         response: {
-          200: {
-            description: 'the submission, or its result in the format asked for',
-            content: {
-              'application/json': { schema: Type.Ref(Submission) },
-              'application/xml': { schema: { type: 'string', description: 'JUnit XML' } },
-              'text/plain': { schema: { type: 'string' } },
-              'text/html': { schema: { type: 'string' } },
-            },
-          },
+          200: { description: 'the submission, or its result in the format asked for', content: SUBMISSION_CONTENT },
           ...errorResponses(400, 401, 404, 409, 429),
         },
       },
@@ -156,7 +171,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
       const assignment = assignments.get(found.assignment);
       if (found.result === null || !assignment) throw notDone(found.id, found.status);
       const reporter = REPORTERS[format];
-      return reply.type(reporter.contentType).send(reporter.render(found.result, assignment));
+      return reply.type(reporter.contentType).send(reporter.render(found.result, assignment, { startedAt: found.startedAt }));
     },
   );
 
@@ -165,6 +180,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: 'The report page of a graded submission',
+        operationId: 'getSubmissionReport',
         description:
           'One self-contained HTML page (inline SVG and CSS, nothing fetched when viewed): ' +
           'the verdict, live memory over time, what was alive at the peak, who held it, and the steps.',
@@ -199,6 +215,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: 'Delete a submission, its code and its result',
+        operationId: 'deleteSubmission',
         description: 'For the token that made it, and for instructors. A submission being graded cannot be deleted yet (409).',
         tags: ['submissions'],
         params: IdParams,
@@ -222,6 +239,7 @@ export function submissionRoutes(app: FastifyInstance, { store, queue, assignmen
     {
       schema: {
         summary: 'Submissions, newest first, a page at a time',
+        operationId: 'listSubmissions',
         tags: ['submissions'],
         querystring: ListQuery,
         response: { 200: Type.Ref(SubmissionPage, { description: 'one page' }), ...errorResponses(400, 401, 429) },

@@ -11,7 +11,7 @@ function* fibonacci(length) {
   }
 }
 
-function generate_fibonacci_hash(length_1 = LENGTH_OF_SEQUENCE_1, length_2 = LENGTH_OF_SEQUENCE_2, length_3 = LENGTH_OF_SEQUENCE_3) {
+function generate_fibonacci_hash(length_1, length_2, length_3) {
   let total = 0n;
   for (const length of [length_1, length_2, length_3]) {
     for (const number of fibonacci(length)) total += number;

