@@ -74,7 +74,7 @@ export async function buildWeb(outDir: string = WEB_DIST): Promise<WebBuild> {
     });
     // Nested under .report, then flattened for the target browsers: the report's rules style the
     // report's body inside a page, and nothing else of it.
-    const report = await transform(`.report {\n${REPORT_STYLE}\n}\n`, { loader: 'css', minify: true, target: TARGET });
+    const report = await transform(`.report {\n${REPORT_STYLE}\n}\n`, { loader: 'css', minify: true, target: TARGET, supported: { nesting: false } });
     writeFileSync(join(assets, 'report.css'), report.code);
     cpSync(join(WEB_SOURCES, 'favicon.svg'), join(assets, 'favicon.svg'));
     for (const page of PAGES) cpSync(join(WEB_SOURCES, `${page}.html`), join(staging, `${page}.html`));

@@ -14,7 +14,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Att
 
 const SVG = 'http://www.w3.org/2000/svg';
 export function svg(tag: string, attributes: Attributes = {}, ...children: Child[]): SVGElement {
-  const element: SVGElement = document.createElementNS(SVG, tag) as SVGElement;
+  const element = document.createElementNS(SVG, tag);
   setAttributes(element, attributes);
   element.append(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
   return element;

@@ -23,6 +23,8 @@ let current: AssignmentView | undefined;
 let book: Gradebook | undefined;
 let refreshing: ReturnType<typeof setTimeout> | undefined;
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function failed(where: string, error: unknown): void {
   if (!signedOutBy(error)) byId(where).textContent = explain(error);
 }
@@ -54,7 +56,7 @@ function gradebookTable(gradebook: Gradebook, assignment: AssignmentView): HTMLE
     h(
       'caption',
       {},
-      `${assignment.title}: ${gradebook.rows.length} students; the limit is ${mib(assignment.limit_bytes)}, the best score ${gradebook.max_score}`,
+      `${assignment.title}: ${plural(gradebook.rows.length, 'student')}; the limit is ${mib(assignment.limit_bytes)}, the best score ${gradebook.max_score}`,
     ),
     h(
       'thead',
@@ -79,7 +81,7 @@ function histogram(gradebook: Gradebook, limit: number): HTMLElement {
   if (peaks.length === 0) return h('p', {}, 'No peak yet: no latest submission has been measured.');
   const over = peaks.filter((p) => p > limit).length;
   const words =
-    `${peaks.length} ${peaks.length === 1 ? 'student' : 'students'}: ${peaks.length - over} within the ${mib(limit)} limit, ${over} over it; ` +
+    `${plural(peaks.length, 'student')}: ${peaks.length - over} within the ${mib(limit)} limit, ${over} over it; ` +
     `peaks from ${mib(Math.min(...peaks))} to ${mib(Math.max(...peaks))}` +
     (none > 0 ? `; ${none} without a peak (not graded yet, or the code did not run to the end)` : '') +
     '.';
@@ -108,7 +110,7 @@ function histogram(gradebook: Gradebook, limit: number): HTMLElement {
       svg(
         'rect',
         { class: from >= limit - 1 ? 'bar over' : 'bar', x: x(from) + 1, y: y(count), width: Math.max(1, x(width) - x(0) - 2), height: y(0) - y(count) },
-        svg('title', {}, `${count} ${count === 1 ? 'student' : 'students'}: ${mib(from)} to ${mib(from + width)}`),
+        svg('title', {}, `${plural(count, 'student')}: ${mib(from)} to ${mib(from + width)}`),
       ),
     );
   });
@@ -116,7 +118,8 @@ function histogram(gradebook: Gradebook, limit: number): HTMLElement {
   parts.push(svg('line', { class: 'axis', x1: m.left, x2: m.left, y1: m.top, y2: y(0) }));
   parts.push(svg('text', { x: m.left - 6, y: y(top) + 4, 'text-anchor': 'end' }, String(top)));
   parts.push(svg('text', { x: m.left - 6, y: y(0) + 4, 'text-anchor': 'end' }, '0'));
-  for (const bytes of [0, bins * width]) parts.push(svg('text', { x: x(bytes), y: y(0) + 18, 'text-anchor': 'middle' }, mib(bytes)));
+  parts.push(svg('text', { x: x(0), y: y(0) + 18, 'text-anchor': 'start' }, mib(0)));
+  parts.push(svg('text', { x: x(bins * width), y: y(0) + 18, 'text-anchor': 'end' }, mib(bins * width)));
   parts.push(svg('text', { x: (W + m.left) / 2, y: H - 8, 'text-anchor': 'middle' }, 'peak of the latest submission; bars count students'));
   parts.push(svg('line', { class: 'limit', x1: x(limit), x2: x(limit), y1: m.top - 8, y2: y(0) }));
   parts.push(svg('text', { class: 'limit-label', x: x(limit) + 4, y: m.top - 10 }, `limit ${mib(limit)}`));
@@ -219,7 +222,7 @@ function tokensTable(tokens: TokenView[]): HTMLElement {
   const table = h(
     'table',
     { id: 'tokens-table' },
-    h('caption', {}, `${tokens.length} ${tokens.length === 1 ? 'token' : 'tokens'} (tokens of MEMGRADE_TOKENS are not listed)`),
+    h('caption', {}, `${plural(tokens.length, 'token')} (tokens of MEMGRADE_TOKENS are not listed)`),
     h('thead', {}, h('tr', {}, ...['Name', 'Role', 'Created', 'Last used', 'Revoke'].map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',

@@ -3,7 +3,7 @@
 // under the page's /assets/report.css. The page is our renderer's output, every value in it
 // escaped, with no script and no style attribute (its colours are SVG attributes): only its
 // <body> is taken (its <style> stays behind: the page's CSP allows no inline style), and its
-// headings, ids and tables are fitted into the page.
+// headings and tables are fitted into the page.
 import { request } from './api.ts';
 import { h } from './dom.ts';
 
@@ -27,10 +27,9 @@ export async function showReport(container: HTMLElement, id: string, headingLeve
     for (const { name, value } of heading.attributes) replacement.setAttribute(name, value);
     heading.replaceWith(replacement);
   }
-  // Its ids, unique in the page.
-  for (const element of [...body.querySelectorAll('[id]')]) element.id = `report-${element.id}`;
+  // Its ids (verdict, timeline, icicle, holders, steps) are kept, for its style: the pages use none of them.
   for (const table of [...body.querySelectorAll('table')]) {
-    const region = h('div', { class: 'scroll', role: 'region', tabindex: 0, 'aria-label': table.id === 'report-steps' ? 'Steps' : 'Who held it' });
+    const region = h('div', { class: 'scroll', role: 'region', tabindex: 0, 'aria-label': table.id === 'steps' ? 'Steps' : 'Who held it' });
     table.replaceWith(region);
     region.append(table);
   }

@@ -66,6 +66,8 @@ export async function session(onSignedIn: (caller: Caller) => void | Promise<voi
   });
 
   const token = storedToken();
+  // Without a token, the service is asked who we are only when the page says it is open.
+  if (token === null && document.documentElement.dataset.open !== 'true') return showSignIn();
   try {
     const caller = await whoIs(token);
     if (caller !== null) return await enter(caller);

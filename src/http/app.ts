@@ -206,7 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   operationRoutes(app, deps);
   // The pages (/, /instructor, /assets/): outside /v1, no token needed to load them.
-  pageRoutes(app);
+  pageRoutes(app, deps);
   return app;
 }
 

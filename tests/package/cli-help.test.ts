@@ -6,13 +6,23 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { AUTOGRADE_USAGE } from '../../src/cli/commands/autograde.ts';
+import { CHECK_USAGE } from '../../src/cli/commands/check.ts';
 import { EXPORT_USAGE } from '../../src/cli/commands/export.ts';
 import { GRADE_USAGE } from '../../src/cli/commands/grade.ts';
+import { NEW_USAGE } from '../../src/cli/commands/new.ts';
 import { TOKENS_USAGE } from '../../src/cli/commands/tokens.ts';
 import { WORKER_USAGE } from '../../src/cli/commands/worker.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memgrade');
-const USAGES = { grade: GRADE_USAGE, tokens: TOKENS_USAGE, export: EXPORT_USAGE, worker: WORKER_USAGE, autograde: AUTOGRADE_USAGE };
+const USAGES = {
+  grade: GRADE_USAGE,
+  new: NEW_USAGE,
+  check: CHECK_USAGE,
+  tokens: TOKENS_USAGE,
+  export: EXPORT_USAGE,
+  worker: WORKER_USAGE,
+  autograde: AUTOGRADE_USAGE,
+};
 const memgrade = (args: string[]) => promisify(execFile)(BIN, args);
 
 /** A usage's synopsis: its lines up to the first blank one. */

@@ -181,6 +181,9 @@ function stableUuid(name: string): string {
 
 function exportPrairielearn(assignment: Assignment, out: string, image: string): void {
   const { manifest } = assignment;
+  // The entry point, and what else of the submission's the check calls (check_uses).
+  const names = [...new Set([manifest.entry_point, ...(manifest.check_uses ?? [])])].map((n) => `<code>${n}</code>`);
+  const defines = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
   const info = {
     uuid: stableUuid(manifest.id),
     title: manifest.title,
@@ -202,7 +205,8 @@ function exportPrairielearn(assignment: Assignment, out: string, image: string):
 <markdown>
 ${assignment.description.trim()}
 </markdown>
-<p>Write <code>${manifest.entry_point}</code> in the editor below; the grader measures its peak memory and checks its result.</p>
+<p>Write your code in the editor below. It must define ${defines}: the grader calls <code>${manifest.entry_point}</code>,
+measures its peak memory and checks its result.</p>
 </pl-question-panel>
 
 <pl-file-editor file-name="submission.js" ace-mode="ace/mode/javascript" source-file-name="starter.js"></pl-file-editor>

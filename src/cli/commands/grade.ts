@@ -4,7 +4,7 @@
 // within the machine's memory budget, a progress line on a terminal, one CSV row (or JSON entry)
 // per file; exit code 0 when every file was graded, whatever the verdicts, 2 otherwise.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
@@ -16,7 +16,8 @@ export const GRADE_USAGE = `memgrade grade FILE_OR_DIR... [--assignment ID] [--f
 
   FILE_OR_DIR      a submission ("-" reads standard input), or a folder of them: one .js file
                    per student, the file name as the student
-  --assignment ID  default: clinging-onto-memory
+  --assignment ID  default: the assignment whose folder holds the first FILE (one of its
+                   solutions, say), else clinging-onto-memory
   --format F       one file: ${FORMATS.join(', ')} (default: text; html is a
                    self-contained report page; gradescope, prairielearn and junit are the
                    platforms' own formats). Several files: csv (default), json or text
@@ -69,6 +70,13 @@ const read = (entry: Entry): { code: string } | { error: string } => {
   }
 };
 
+/** The assignment whose folder holds `path`, if one does: its starter, a solution, its solutions/. */
+function holding(assignments: Map<string, Assignment>, path: string): string | undefined {
+  if (path === '-') return undefined;
+  const at = resolve(path);
+  return [...assignments.values()].find((a) => at === resolve(a.dir) || at.startsWith(`${resolve(a.dir)}/`))?.manifest.id;
+}
+
 const exitCode = (result: GradeResult) => (result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2);
 
 /** `sandbox`: a sandbox process the caller started early, while this module was loading. */
@@ -85,7 +93,7 @@ async function run(argv: string[], early: SandboxProcess | null): Promise<number
     args: argv,
     allowPositionals: true,
     options: {
-      assignment: { type: 'string', default: 'clinging-onto-memory' },
+      assignment: { type: 'string' },
       format: { type: 'string' },
       'report-dir': { type: 'string' },
     },
@@ -97,8 +105,9 @@ async function run(argv: string[], early: SandboxProcess | null): Promise<number
     usageError(`--format must be one of ${(several ? MULTI_FORMATS : FORMATS).join(', ')}, not "${format}"`);
   }
   const assignments = loadAssignments(assignmentDirs());
-  const assignment = assignments.get(values.assignment);
-  if (!assignment) usageError(`unknown assignment "${values.assignment}"; known: ${[...assignments.keys()].join(', ')}`);
+  const id = values.assignment ?? holding(assignments, positionals[0]) ?? 'clinging-onto-memory';
+  const assignment = assignments.get(id);
+  if (!assignment) usageError(`unknown assignment "${id}"; known: ${[...assignments.keys()].join(', ')}`);
   const reportDir = values['report-dir'];
   if (reportDir !== undefined) mkdirSync(reportDir, { recursive: true });
   const writeReport = (student: string, result: GradeResult) => {

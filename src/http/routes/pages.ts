@@ -11,6 +11,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { isOpen } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';
 
 /** dist/web/ of the checkout, or of the installed package: src/ and dist/ sit at the same depth. */
@@ -37,7 +39,7 @@ interface Loaded {
 
 const NOT_BUILT = "memgrade's pages are not built: run `npm run build:web` (npm start and npm test build them first), then reload";
 
-export function pageRoutes(app: FastifyInstance, webDir: string = WEB_DIR): void {
+export function pageRoutes(app: FastifyInstance, { store, envTokens, openAllowed }: AppDeps, webDir: string = WEB_DIR): void {
   const cache = new Map<string, Loaded>();
   /** The file as built, read again only when it changed (a rebuild while the service runs). */
   const load = (file: string): Loaded | null => {
@@ -57,9 +59,15 @@ export function pageRoutes(app: FastifyInstance, webDir: string = WEB_DIR): void
   };
 
   const serve = (file: string) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const found = load(file);
+    let found = load(file);
     reply.header('content-security-policy', PAGE_CSP).header('cache-control', 'no-cache');
     if (found === null) throw new ApiProblem('unavailable', NOT_BUILT);
+    // A page says whether the service answers without a token (no token exists, loopback): it
+    // then needs no sign-in, and does not ask /v1/me without a token only to be refused.
+    if (file.endsWith('.html') && (await isOpen({ store, envTokens, openAllowed, failuresPerMinute: 0 }))) {
+      const body = Buffer.from(found.body.toString('utf8').replace('<html lang="en">', '<html lang="en" data-open="true">'));
+      found = { ...found, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+    }
     reply.header('etag', found.etag).type(TYPES[extname(file)] ?? 'application/octet-stream');
     if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
     return reply.send(found.body);

@@ -10,6 +10,7 @@ import type { AppDeps } from '../app.ts';
 import { isOpen, requireInstructor } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';
 import { errorResponses } from '../responses.ts';
+import { ApiError } from '../schemas.ts';
 import { Caller, TokenCreated, TokenList, TokenNameParams, TokenRequest, type TokenView } from '../token-schemas.ts';
 
 const tokenView = (t: StoredToken): TokenView => ({ name: t.name, role: t.role, created_at: t.createdAt, last_used_at: t.lastUsedAt });
@@ -62,7 +63,9 @@ export function tokenRoutes(app: FastifyInstance, { store, envTokens, openAllowe
         body: Type.Ref(TokenRequest),
         response: {
           201: Type.Ref(TokenCreated, { description: 'made; the token is in the body, and nowhere else' }),
-          ...errorResponses(400, 401, 403, 409, 415, 429),
+          ...errorResponses(400, 401, 403, 415, 429),
+          // Not errorResponses' 409 (a submission not graded yet, with Retry-After): waiting does not free a name.
+          409: Type.Ref(ApiError, { description: 'a token of that name exists already (conflict): revoke it first, or choose another name' }),
         },
       },
     },
