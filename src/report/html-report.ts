@@ -200,7 +200,7 @@ table { border-collapse: collapse; width: 100%; margin-top: 6px; } \
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; } tr.at-peak { background: #fff6e5; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
-.summary { font-weight: 600; } .missing { color: #8a5300; } footer { color: #777; font-size: 13px; margin-top: 28px; }
+.summary { font-weight: 600; } .missing { color: #8a5300; } footer { color: #666; font-size: 13px; margin-top: 28px; }
 `;
 
 export function htmlReport(result: GradeResult, assignment: Assignment): string {
