@@ -12,7 +12,12 @@ import { join } from 'node:path';
  * 100 MB array costs a quarter of the page faults, as it does for NumPy. No effect on what is
  * measured.
  */
-export const SANDBOX_ENV = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', NODE_COMPILE_CACHE: '' };
+export const SANDBOX_ENV: Record<string, string> = {
+  GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
+  NODE_COMPILE_CACHE: '',
+  // The native heap-space reader, when the service was started with one (run-submission.ts).
+  ...(process.env.MEMGRADE_HEAP_SPACES_ADDON ? { MEMGRADE_HEAP_SPACES_ADDON: process.env.MEMGRADE_HEAP_SPACES_ADDON } : {}),
+};
 
 /**
  * NODE_COMPILE_CACHE for children that run as `uid`: Node keeps the code it compiled there, so a

@@ -18,6 +18,19 @@ import type { ExplainMode, Harness, HarnessConfig, HostStats, IsolateReport, Pea
 const PRELUDE_FILE = 'memgrade:harness';
 const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
 
+/**
+ * The native heap-space reader (sandbox/native/heap-spaces.cc, built by
+ * scripts/build-heap-spaces.sh), when MEMGRADE_HEAP_SPACES_ADDON names it: the heap figure is
+ * then the data spaces' only, without compiled code and bytecode. Loaded once per process, from
+ * Node's own isolate, as isolated-vm requires.
+ */
+const HEAP_SPACES_ADDON = process.env.MEMGRADE_HEAP_SPACES_ADDON ?? '';
+let heapSpacesModule: ivmModule.NativeModule | null | undefined;
+const heapSpaces = () => {
+  if (heapSpacesModule === undefined) heapSpacesModule = HEAP_SPACES_ADDON === '' ? null : new ivm.NativeModule(HEAP_SPACES_ADDON);
+  return heapSpacesModule;
+};
+
 const MODULE_SYNTAX = /Cannot use import statement outside a module|Unexpected token 'export'/;
 const CPU_POLL_MS = 25;
 /** How long a run gets to end after the inspector asked it to terminate. */
@@ -101,10 +114,10 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
 
   // The harness reads the isolate's figures here: mode 1 takes the baseline, mode 2 an estimate
   // (no GC before it: garbage included), any other an exact sample right after a full GC.
-  const readStats: HostStats = (mode) => {
+  const readStats: HostStats = (mode, heapFigure) => {
     const s = isolate.getHeapStatisticsSync();
     const external = s.externally_allocated_size;
-    const heap = s.used_heap_size;
+    const heap = typeof heapFigure === 'number' ? heapFigure : s.used_heap_size;
     if (mode === 1) {
       baseline = { external, heap };
     } else if (mode !== 2 && baseline !== null) {
@@ -261,7 +274,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       text: TEXT_LIMITS,
       lists: LIST_LIMITS,
     };
-    harness = (await install.apply(undefined, [new ivm.Callback(readStats), new ivm.ExternalCopy(config).copyInto()], {
+    const spaces = heapSpaces();
+    const spacesInIsolate = spaces === null ? undefined : (await spaces.create(context)).derefInto();
+    harness = (await install.apply(undefined, [new ivm.Callback(readStats), new ivm.ExternalCopy(config).copyInto(), spacesInIsolate], {
       result: { reference: true },
     })) as ivmModule.Reference<Record<string, unknown>>;
 

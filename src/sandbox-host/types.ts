@@ -86,8 +86,10 @@ export interface HarnessConfig {
 /**
  * The host's callback for the isolate's figures, [external bytes, used heap bytes]: mode 1 also
  * takes them as the baseline, mode 2 is an estimate (no GC before it), none an exact sample.
+ * `heap`, when the harness reads the heap spaces itself (MEMGRADE_HEAP_SPACES_ADDON), is the
+ * heap figure to use instead of the isolate's used heap size.
  */
-export type HostStats = (mode?: 1 | 2) => [external: number, heap: number];
+export type HostStats = (mode?: 1 | 2, heap?: number) => [external: number, heap: number];
 
 /**
  * A function made in the isolate's global scope, before the submission runs (run-submission.ts):

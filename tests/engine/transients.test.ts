@@ -48,3 +48,25 @@ describe('a transient on the JS heap counts toward the peak', () => {
     });
   }
 });
+
+// A typed array made into a string inside one call, the string dropped within the statement:
+// String(u8) and `${u8}` call Array.prototype.toString, which calls the typed arrays' own
+// join. 25 MB of zeros make a 50 MB string ("0,0,...").
+const STRINGIFIED: Record<string, string> = {
+  'String(u8)': 'String(u8).length',
+  'a template literal': '`${u8}`.length',
+  "u8.join(',')": "u8.join(',').length",
+};
+describe('a typed array made into a string and dropped within the call counts toward the peak', () => {
+  for (const [shape, expression] of Object.entries(STRINGIFIED)) {
+    test(shape, async () => {
+      const code =
+        `function transient() { const u8 = new Uint8Array(${25 * MB}); return ${expression}; }\n` +
+        'function process_data() { transient(); let d = load(SIZE); d = double_it(d); return double_it(d); }';
+      const r = await grade(roomy, code, sandbox);
+      assert.equal(r.reason, 'memory_limit', r.message);
+      assert.ok(r.peak_heap_bytes! >= 0.99 * 50 * MB, `peak heap ${r.peak_heap_bytes}`);
+      assert.ok(r.peak_bytes! >= 0.99 * 75 * MB, `peak ${r.peak_bytes}`);
+    });
+  }
+});
