@@ -9,6 +9,17 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 
+# The pages' files (/ and /instructor): built with the dev dependencies (esbuild, CodeMirror, marked,
+# DOMPurify) in a stage of their own; the image gets dist/web/ alone.
+FROM node:24.21.0-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=optional --ignore-scripts && npm cache clean --force
+COPY src ./src
+COPY web ./web
+COPY scripts/web.ts ./scripts/web.ts
+RUN node scripts/web.ts
+
 FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -21,6 +32,7 @@ COPY package.json package-lock.json ./
 COPY src ./src
 COPY sandbox ./sandbox
 COPY bin ./bin
+COPY --from=web /app/dist/web ./dist/web
 # The service runs as root so that each sandbox process drops to an unprivileged user (nobody)
 # before it loads a submission; the data folder stays the service's alone (0700).
 RUN mkdir -p /data && chmod 700 /data

@@ -1,7 +1,7 @@
 // Builds the service's two pages (/ and /instructor, src/http/routes/pages.ts) from web/ into
 // dist/web/: the HTML as written, each page's TypeScript bundled with what it imports from npm
 // (CodeMirror, marked, DOMPurify) into one script, the CSS, and report.css, the report page's own
-// style (src/report/html-report.ts) scoped to the pages' `.report` element. Nothing is fetched
+// style (src/report/report-style.ts) scoped to the pages' `.report` element. Nothing is fetched
 // from another host: the service serves every file itself.
 //
 // esbuild is a dev dependency, as are the front end's packages: the bundle is built before the
@@ -12,7 +12,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, transform } from 'esbuild';
-import { REPORT_STYLE } from '../src/report/index.ts';
+import { REPORT_STYLE } from '../src/report/report-style.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 export const WEB_SOURCES = join(ROOT, 'web');

@@ -17,7 +17,8 @@ export const API_ERRORS = {
   unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
   forbidden: [
     403,
-    'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`)',
+    'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`); ' +
+      'a browser calling a service open without a token from a page of another site (`Sec-Fetch-Site`)',
   ],
   not_found: [404, 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)'],
   method_not_allowed: [405, 'a method the path does not take (`PUT` on a submission, say); `Allow` names those it takes'],

@@ -19,6 +19,9 @@ export function codeEditor(host: HTMLElement, label: string): CodeEditor {
     extensions: [
       basicSetup,
       javascript(),
+      // Long lines wrap, and the editor grows with its text: nothing in it scrolls on its own,
+      // which a keyboard could not reach, and it reads at 400 px wide.
+      EditorView.lineWrapping,
       // aria-label, not aria-labelledby: an id outside the shadow root cannot be referred to from inside it.
       EditorView.contentAttributes.of({ 'aria-label': label }),
       EditorView.theme({

@@ -71,7 +71,7 @@ function gradebookTable(gradebook: Gradebook, assignment: AssignmentView): HTMLE
     ),
     h('tbody', {}, ...rows),
   );
-  return scrolling('Gradebook', table);
+  return scrolling('Gradebook table', table);
 }
 
 /** The latest peaks in bins whose edges fall on the limit, the limit drawn across. */
@@ -242,7 +242,7 @@ function tokensTable(tokens: TokenView[]): HTMLElement {
       }),
     ),
   );
-  return scrolling('Tokens', table);
+  return scrolling('Token list', table);
 }
 
 async function loadTokens(): Promise<void> {

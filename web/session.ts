@@ -19,7 +19,8 @@ function showSignIn(message = ''): void {
 
 function describe(caller: Caller): string {
   if (caller.open) return 'No token needed: this service is open to this machine';
-  return `Signed in as ${caller.name ?? 'an instructor token of the server'} (${caller.role})`;
+  if (caller.name === null) return 'Signed in with an instructor token of MEMGRADE_TOKENS';
+  return `Signed in as ${caller.name} (${caller.role})`;
 }
 
 /**

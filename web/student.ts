@@ -179,7 +179,11 @@ function historyRow(s: SubmissionSummary, withStudent: boolean): HTMLTableRowEle
     h('td', {}, v === null ? badge(null, s.status) : badge(v.status)),
     h('td', { class: 'num' }, v === null ? '-' : score(v.score, v.max_score)),
     h('td', { class: 'num' }, v?.peak_bytes == null ? '-' : mib(v.peak_bytes)),
-    h('td', {}, h('a', { href: `#submission/${s.id}` }, 'Show', h('span', { class: 'visually-hidden' }, ` the submission of ${s.created_at}`))),
+    h(
+      'td',
+      {},
+      h('a', { href: `#submission/${s.id}` }, 'Show', h('span', { class: 'visually-hidden' }, ` the submission of ${new Date(s.created_at).toLocaleString()}`)),
+    ),
   );
 }
 
@@ -210,7 +214,7 @@ async function loadHistory(): Promise<void> {
       ),
       h('tbody', {}, ...page.items.map((s) => historyRow(s, !mine))),
     );
-    fill(byId('history'), scrolling('Submissions', table));
+    fill(byId('history'), scrolling('List of submissions', table));
   } catch (error) {
     if (!signedOutBy(error)) fill(byId('history'), h('p', { class: 'error' }, explain(error)));
   }

@@ -8,7 +8,10 @@
 // its sandbox process before it loads the grading modules: the child's start (Node,
 // isolated-vm) then overlaps with this process's own loading.
 import module from 'node:module';
+import { mark } from './timings.ts';
 import { UsageError } from './usage.ts';
+
+mark('cli.main');
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 if (NODE_MAJOR < 24) {
@@ -117,8 +120,14 @@ async function main(): Promise<number> {
     process.stdout.write(`usage:\n${(await entry.load()).usage}\n`);
     return 0;
   }
-  if (command === 'grade') early = new (await import('../sandbox-host/index.ts')).SandboxProcess();
+  if (command === 'grade') {
+    const { SandboxProcess } = await import('../sandbox-host/index.ts');
+    mark('cli.fork');
+    early = new SandboxProcess();
+    mark('cli.forked');
+  }
   loaded = await entry.load();
+  mark('cli.loaded');
   return loaded.run(args);
 }
 

@@ -190,6 +190,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{}, { bearer: [] }] };
+        // Any call may be refused 403 on a service open without a token, when a browser sends it from another site (auth.ts).
+        const response = route.schema.response as Record<string, unknown> | undefined;
+        if (response !== undefined && !('403' in response)) route.schema.response = { ...response, ...errorResponses(403) };
         // A route that declares no body takes none: one sent is refused, not silently dropped
         // (before it is parsed, so whatever its type or size, the answer is this 400).
         if (route.schema.body === undefined && [route.method].flat().every((method) => method !== 'GET' && method !== 'HEAD')) {

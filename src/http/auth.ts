@@ -54,6 +54,15 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   app.addHook('onRequest', async (request) => {
     const given = bearer(request);
     if (given === null && (await isOpen(options))) {
+      // Open to this machine's own users, not to the pages of other sites their browsers visit:
+      // without a token to forge, a form or a no-cors fetch from another site would act as them
+      // (a regrade takes no body). Browsers say where a request comes from; curl says nothing.
+      const site = request.headers['sec-fetch-site'];
+      if (site === 'cross-site' || site === 'same-site') {
+        throw new ApiProblem('forbidden', 'the service is open to this machine, not to pages of other sites: this request came from one', [
+          { field: 'header.sec-fetch-site', message: `is ${site}` },
+        ]);
+      }
       request.client = `address:${request.ip}`;
       request.role = 'instructor';
       return;

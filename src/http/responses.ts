@@ -5,7 +5,7 @@ import { ApiError } from './schemas.ts';
 const MEANING: Record<number, string> = {
   400: 'invalid request: malformed JSON or URL, a field of the wrong type, an unknown field, a body where the route takes none',
   401: 'a bearer token is required (when any token exists, or off loopback) or is not valid',
-  403: 'the call needs an instructor token, or sets what only an instructor may (callback_url)',
+  403: 'the call needs an instructor token, or sets what only an instructor may (callback_url); or a page of another site called an open service',
   404: 'no such resource',
   408: 'the request did not arrive within 10 s (headers within 5 s)',
   409: 'the submission is not graded yet; see Retry-After',

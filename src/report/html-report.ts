@@ -1,6 +1,7 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, nothing
 // fetched at view time) that a student can open from disk or from the API.
 import { sizes, type Assignment, type GradeResult } from '../grading/index.ts';
+import { REPORT_STYLE } from './report-style.ts';
 import { describeHolder } from './text-report.ts';
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
@@ -183,25 +184,6 @@ function stepsTable(result: GradeResult, colours: Map<string, string>): string {
   });
   return table('steps', ['step', 'calls', 'allocated', 'peak inside', 'live after', 'time'], rows);
 }
-
-// A `\` at the end of a line continues it: the page gets no newline there. The service's pages
-// show a report's body under their own CSS, with this one scoped to it (src/http/routes/pages.ts).
-export const REPORT_STYLE = `
-body { font: 15px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 12px; }
-header { border-radius: 8px; padding: 14px 18px; margin-bottom: 18px; }
-header.passed { background: #e3f4e1; } header.failed { background: #fdebd3; } header.error { background: #fbe0e0; }
-header h1 { font-size: 21px; margin: 0 0 4px; } header p { margin: 0; }
-h2 { font-size: 17px; margin: 26px 0 8px; }
-svg text { font-size: 12px; fill: #333; } .grid { stroke: #e4e4e4; }
-.limit { stroke: #c0392b; stroke-width: 2; stroke-dasharray: 6 4; } .limit-label { fill: #c0392b; font-weight: 600; }
-.peak circle { fill: none; stroke: #000; stroke-width: 2; } .peak text { font-weight: 600; }
-#icicle text { fill: #fff; font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin-top: 6px; } \
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
-td.num { text-align: right; white-space: nowrap; } tr.at-peak { background: #fff6e5; }
-.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
-.summary { font-weight: 600; } .missing { color: #8a5300; } footer { color: #666; font-size: 13px; margin-top: 28px; }
-`;
 
 export function htmlReport(result: GradeResult, assignment: Assignment): string {
   const colours = stepColours(result);

@@ -2,4 +2,4 @@
 export { csv, csvReport, FORMATS, isFormat, mediaType, REPORTERS, type CsvRow, type Reporter } from './registry.ts';
 export { GradescopeResults, PrairieLearnResults } from './platform-schemas.ts';
 export { gradescopeFailure, prairielearnFailure, type ReportContext } from './platforms.ts';
-export { REPORT_STYLE } from './html-report.ts';
+export { REPORT_STYLE } from './report-style.ts';

@@ -14,6 +14,10 @@ import { runInIsolate, takeRecycle } from './isolate-run.ts';
 import { watchParent } from './parent-watch.ts';
 import type { ChildMessage, ParentMessage, PeakLine } from './protocol.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
+import { epochNow, Timeline, type Timings } from './timings.ts';
+
+/** This process's start, its modules loaded (isolated-vm among them), and ready: in every job's timings. */
+const started: Timings = { 'child.start': performance.timeOrigin, 'child.main': epochNow() };
 
 /** How often the watchdog looks at the parent pid: a child is gone well within 5 s. */
 const WATCH_EVERY_MS = 250;
@@ -37,11 +41,17 @@ watchdog.unref();
 process.on('message', (message: ParentMessage) => {
   if (message.type !== 'run') return;
   const { id, job } = message;
+  const timeline = new Timeline({ ...started });
+  timeline.mark('child.job');
   runInIsolate(job, {
     onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak } satisfies PeakLine)}\n`),
     onMeasured: (outcome) => send({ type: 'measured', id, outcome }),
+    timeline,
   })
-    .then((outcome) => send({ type: 'result', id, outcome, recycle: takeRecycle() }))
+    .then((outcome) => {
+      timeline.mark('child.sent');
+      send({ type: 'result', id, outcome, recycle: takeRecycle(), timings: timeline.record });
+    })
     .catch((error: unknown) =>
       send({
         type: 'result',
@@ -55,6 +65,7 @@ process.on('message', (message: ParentMessage) => {
 // Then Node's compile cache (NODE_COMPILE_CACHE, launch.ts) gets what this start compiled: it is
 // written at exit, and a child ends with SIGKILL.
 watchdog.once('message', () => {
+  started['child.ready'] = epochNow();
   send({ type: 'ready' });
   flushCompileCache();
 });

@@ -11,6 +11,7 @@ import { instrument, type Instrumented } from './instrument.ts';
 import { runSubmission, type RunResult } from './run-submission.ts';
 import { SUBMISSION_FILE } from './constants.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
+import type { Timeline } from './timings.ts';
 import {
   MAX_HOLDERS_SENT,
   type HiddenCheck,
@@ -30,6 +31,8 @@ export interface IsolateRunHooks {
   onPeak?: (peak: PeakSoFar) => void;
   /** Called with everything the verdict needs, before a replay explains the peak. */
   onMeasured?: (outcome: RunOutcome) => void;
+  /** Where the job's time goes, run by run (bench:cli). */
+  timeline?: Timeline;
 }
 
 /**
@@ -65,11 +68,12 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
       explainBudgetMs: job.limits.explainMs,
       onPeak: hooks.onPeak,
       instrumented,
+      timeline: hooks.timeline?.under('measured.'),
     }),
   );
   if (first.measured.kind !== 'report') return first.measured;
   const { report } = first.measured;
-  const hidden = await hiddenCheck(job, report, instrumented);
+  const hidden = await hiddenCheck(job, report, instrumented, hooks.timeline?.under('hidden.'));
   if (!explaining) {
     return { kind: 'report', report, hidden, holders: { status: 'missing', reason: 'the explanation is turned off for this assignment' } };
   }
@@ -79,7 +83,7 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
   }
   const why = first.explainFailure ?? `the peak rose more than ${MAX_HOLDER_READS} times`;
   hooks.onMeasured?.({ kind: 'report', report, hidden, holders: { status: 'missing', reason: `${why}; a replay was not finished` } });
-  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why, instrumented) };
+  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why, instrumented, hooks.timeline?.under('replay.')) };
 }
 
 /**
@@ -88,12 +92,18 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
  * sample) and reads every frame's scopes. Its own time budget; the grade stands whatever
  * happens here.
  */
-async function replayToPeak(job: SandboxJob, report: IsolateReport, why: string, instrumented: Instrumented | null): Promise<PeakHolders> {
+async function replayToPeak(
+  job: SandboxJob,
+  report: IsolateReport,
+  why: string,
+  instrumented: Instrumented | null,
+  timeline: Timeline | undefined,
+): Promise<PeakHolders> {
   const budget = job.limits.explainMs;
   const replay = noted(
     await runSubmission(
       { ...job, limits: { ...job.limits, timeoutMs: budget } },
-      { explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark }, explainBudgetMs: budget, instrumented },
+      { explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark }, explainBudgetMs: budget, instrumented, timeline },
     ),
   );
   // The replay numbers its samples its own way: its one read is the peak's.
@@ -141,10 +151,15 @@ function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedStat
  * on input the helpers make from a seed it never sees. Answers null when the assignment has no
  * hidden check or the measured run already decided the verdict.
  */
-async function hiddenCheck(job: SandboxJob, report: IsolateReport, instrumented: Instrumented | null): Promise<HiddenCheck | null> {
+async function hiddenCheck(
+  job: SandboxJob,
+  report: IsolateReport,
+  instrumented: Instrumented | null,
+  timeline: Timeline | undefined,
+): Promise<HiddenCheck | null> {
   if (job.hiddenSetup === null || report.outcome !== 'returned' || report.check?.correct === false) return null;
   const seed = randomInt(1, 2 ** 31);
-  const { measured } = noted(await runSubmission(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: seed, instrumented }));
+  const { measured } = noted(await runSubmission(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: seed, instrumented, timeline }));
   const on = job.entryPoint;
   switch (measured.kind) {
     case 'report': {

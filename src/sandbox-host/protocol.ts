@@ -2,6 +2,7 @@
 // lines a child writes to its stdout. What the child sends is a schema: the parent checks it
 // (boundary.ts) before it reads any of it.
 import { Type, type Static } from '@sinclair/typebox';
+import { Timings } from './timings.ts';
 import { PeakSoFar, RunOutcome, type SandboxJob } from './types.ts';
 
 export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
@@ -9,12 +10,16 @@ export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
 /**
  * `measured`: everything the verdict needs, sent before a replay explains the peak; the parent
  * keeps it should the child die or run out of time during the replay. `recycle`: the child
- * should be replaced before its next job (see takeRecycle in isolate-run.ts).
+ * should be replaced before its next job (see takeRecycle in isolate-run.ts). `timings`: where the
+ * job's time went in the child (timings.ts), for bench:cli.
  */
 export const ChildMessage = Type.Union([
   Type.Object({ type: Type.Literal('ready') }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('measured'), id: Type.Integer(), outcome: RunOutcome }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('result'), id: Type.Integer(), outcome: RunOutcome, recycle: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('result'), id: Type.Integer(), outcome: RunOutcome, recycle: Type.Boolean(), timings: Type.Optional(Timings) },
+    { additionalProperties: false },
+  ),
 ]);
 export type ChildMessage = Static<typeof ChildMessage>;
 

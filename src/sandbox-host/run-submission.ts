@@ -13,6 +13,7 @@ import { LIST_LIMITS } from './list-limits.ts';
 import { readLiveness } from './liveness.ts';
 import { trimStack } from './stacks.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
+import type { Timeline } from './timings.ts';
 import type { ExplainMode, Harness, HarnessConfig, HostStats, IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
 
 const PRELUDE_FILE = 'memgrade:harness';
@@ -48,6 +49,8 @@ export interface RunOptions {
   onPeak?: (peak: PeakSoFar) => void;
   /** The submission with its tick calls (instrument.ts); null runs it as sent (it does not parse). */
   instrumented: Instrumented | null;
+  /** Where this run's time goes (bench:cli). */
+  timeline?: Timeline;
 }
 
 /** A run's outcome before the peak is explained and the hidden check is added. */
@@ -104,7 +107,10 @@ function parseCompileError(error: unknown, file: string) {
 /** Runs the submission once, as `options` say. Never throws for anything the submission does. */
 export async function runSubmission(job: SandboxJob, options: RunOptions): Promise<RunResult> {
   // Every run has the inspector on: the harness learns through it which buffers a GC freed.
+  const timeline = options.timeline;
+  timeline?.mark('start');
   const isolate = new ivm.Isolate({ memoryLimit: job.limits.memoryCapMb, inspector: true });
+  timeline?.mark('isolate');
   let baseline: { external: number; heap: number } | null = null;
   let peak: PeakSoFar | null = null;
   let deadlineHit: 'wall' | 'cpu' | null = null;
@@ -151,7 +157,9 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     const top = frames[0];
     if (top === undefined || (await scriptOf(top.location.scriptId)) !== null) return;
     if (top.functionName === 'pauseForLiveness') {
+      const from = performance.now();
       await readLiveness(client!, top);
+      timeline?.add('liveness', performance.now() - from);
       return;
     }
     if (top.functionName !== 'pauseAtPeak') return;
@@ -162,6 +170,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), left)));
+    const from = performance.now();
     try {
       const read = await Promise.race([readHolders(client!, frames, scriptOf), late]);
       if (read === 'late') explainFailure = `reading who held what ran past its ${options.explainBudgetMs} ms budget`;
@@ -170,6 +179,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       explainFailure = `the paused run could not be read: ${cutText(error instanceof Error ? error.message : String(error), TEXT_LIMITS.name)}`;
     } finally {
       clearTimeout(timer);
+      timeline?.add('holders', performance.now() - from);
     }
   };
 
@@ -254,11 +264,13 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   };
   const measure = async (): Promise<Measured> => {
     const context = await isolate.createContext({ inspector: true });
+    timeline?.mark('context');
     client = await attachInspector(isolate, onPaused);
+    timeline?.mark('inspector');
     if (deadlineHit !== null) terminate();
-    const install = await (await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE })).run(context, {
-      reference: true,
-    });
+    const prelude = await isolate.compileScript(PRELUDE_SOURCE, { filename: PRELUDE_FILE });
+    timeline?.mark('harness_compiled');
+    const install = await prelude.run(context, { reference: true });
     const config: HarnessConfig = {
       steps: job.steps,
       entry: job.entryPoint,
@@ -279,6 +291,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     harness = (await install.apply(undefined, [new ivm.Callback(readStats), new ivm.ExternalCopy(config).copyInto(), spacesInIsolate], {
       result: { reference: true },
     })) as ivmModule.Reference<Record<string, unknown>>;
+    timeline?.mark('harness');
 
     const helpersFn = await (
       await isolate.compileScript(files[0].source, { filename: job.helpers.filename, lineOffset: HELPERS_LINE_OFFSET })
@@ -286,10 +299,12 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
     const readHelpers = await helpersFn.apply(undefined, [], { result: { reference: true } });
     await call('installHelpers', [readHelpers.derefInto(), options.hiddenSeed ?? null]);
     const scope = (await context.eval(scopeAccessor(job), { reference: true })) as ivmModule.Reference<unknown>;
+    timeline?.mark('helpers');
 
     const compiled = await compileSubmission(isolate, files[1].source);
     if ('failure' in compiled) return compiled.failure;
     await call('begin');
+    timeline?.mark('begun');
     pastDeadline();
     const stopped = () => deadlineHit !== null || isolate.isDisposed;
     const entry = await evaluateSubmission(compiled, context, scope, job, stopped);
@@ -301,9 +316,11 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       return report.ok ? { kind: 'load_error', error: thrown(entry.error), report: report.value } : malformed(report.problem);
     }
     await call('endLoad');
+    timeline?.mark('loaded');
     const module = 'module' in compiled;
     const bindings = module ? compiled.module.namespace : scope;
     const report = parseReport(await call('run', [entry.ref.derefInto(), bindings.derefInto(), module], true));
+    timeline?.mark('ran');
     return report.ok ? { kind: 'report', report: withError(report.value) } : malformed(report.problem);
   };
 
@@ -321,6 +338,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   }
   const recycle = await closeIsolate(isolate, client);
   clearTimeout(hardStop);
+  timeline?.mark('closed');
   return { measured, paused, explainFailure, recycle };
 }
 

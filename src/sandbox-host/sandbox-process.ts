@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseChildMessage, parsePeakLine } from './boundary.ts';
 import { sandboxLaunch } from './launch.ts';
 import type { ParentMessage } from './protocol.ts';
+import { epochNow, type Timings } from './timings.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
 // child-main.ts in the checkout, child-main.js in the package's dist/: this file's own extension.
@@ -60,6 +61,8 @@ export class SandboxProcess {
   private nextId = 1;
   private peaks = new Map<number, PeakSoFar>();
   private maxRss = 0;
+  /** Where the last job's time went (timings.ts), in the child and around it: for bench:cli. */
+  lastTimings: Timings | null = null;
 
   constructor(options: { user?: string } = {}) {
     const launch = sandboxLaunch({ user: options.user ?? DEFAULT_SANDBOX_USER, entry: SANDBOX_ENTRY });
@@ -164,6 +167,7 @@ export class SandboxProcess {
         // A child that asks to be replaced is stopped now, and so is one that kept much of the
         // job's memory (glibc need not give it back): the next job would start near the limit.
         // Its pool starts another.
+        this.lastTimings = { ...message.timings, 'parent.sent': sentAt, 'parent.received': epochNow() };
         const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
         if (message.recycle || (rss !== null && rss > rssLimit / 2)) void this.close();
         finish(message.outcome);
@@ -195,6 +199,7 @@ export class SandboxProcess {
       this.child.on('message', onMessage);
       this.child.once('close', onClose);
       const message: ParentMessage = { type: 'run', id, job };
+      const sentAt = epochNow();
       this.child.send(message);
     });
   }

@@ -64,6 +64,8 @@ after(() => {
 describe('the package', () => {
   test('holds the built code, bin, the harness and every assignment with its declared files; no sources, tests or fixtures', () => {
     const needed = ['bin/memgrade', 'dist/cli/main.js', 'dist/sandbox-host/child-main.js', 'dist/main.js', 'sandbox/runtime/prelude.js'];
+    // The pages' files, built (scripts/web.ts): the installed service serves them without esbuild.
+    needed.push('dist/web/student.html', 'dist/web/instructor.html', 'dist/web/assets/student.js', 'dist/web/assets/report.css');
     for (const file of [...needed, 'npm-shrinkwrap.json']) assert.ok(packed.includes(file), `${file} is in the package`);
     for (const id of readdirSync(join(ROOT, 'sandbox', 'assignments'))) {
       const manifest = JSON.parse(readFileSync(join(ROOT, 'sandbox', 'assignments', id, 'manifest.json'), 'utf8')) as {

@@ -94,6 +94,12 @@ describe('/v1/tokens', () => {
     const open = await startTestService();
     try {
       assert.deepEqual((await open.http.get('/v1/me').expect(200)).body, { role: 'instructor', name: null, open: true });
+      // Open to this machine, not to another site's page in its browser: no forged regrade.
+      await open.http.get('/v1/me').set('sec-fetch-site', 'same-origin').expect(200);
+      for (const site of ['cross-site', 'same-site']) {
+        const forged = await open.http.post(`/v1/assignments/${TINY}/regrade`).set('sec-fetch-site', site).expect(403);
+        assert.equal(forged.body.details[0].field, 'header.sec-fetch-site');
+      }
       assert.match((await open.http.get('/').expect(200)).text, /<html lang="en" data-open="true">/);
       const refused = await open.http.post('/v1/tokens').send({ name: 'ada', role: 'student' }).expect(400);
       assert.equal(refused.body.details[0].field, 'body.role');
@@ -156,6 +162,21 @@ describe('GET /v1/submissions/{id}/events', () => {
   });
 });
 
+test('a service that shuts down ends its open streams with reason closing, and is not held up by them', async () => {
+  const closing = await startTestService({ MEMGRADE_SHUTDOWN_GRACE_MS: '100' });
+  await closing.service.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = closing.service.app.server.address() as { port: number };
+  const accepted = await closing.http.post('/v1/submissions').send({ assignment: TINY, code: slowPassing(3000) }).expect(202);
+  const response = await fetch(`http://127.0.0.1:${port}/v1/submissions/${accepted.body.id}/events`);
+  const text = response.text();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const started = Date.now();
+  await closing.close();
+  assert.ok(Date.now() - started < 10_000, 'closed without waiting for the stream');
+  const seen = events(await text);
+  assert.deepEqual(seen.at(-1), { event: 'end', data: { id: accepted.body.id, reason: 'closing' } });
+});
+
 test("a student's list carries each verdict's score", async () => {
   const res = await t.http.get(`/v1/submissions?assignment=${TINY}`).set(as(ADA)).expect(200);
   const done = res.body.items.filter((i: { status: string }) => i.status === 'done');
@@ -175,7 +196,8 @@ describe('the pages', () => {
       const csp = res.headers['content-security-policy'];
       assert.equal(
         csp,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       );
       assert.doesNotMatch(csp, /unsafe|https?:|data:|\*/);
       assert.equal(res.headers['x-frame-options'], 'DENY');

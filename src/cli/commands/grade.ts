@@ -10,6 +10,7 @@ import { assignmentDirs } from '../../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/index.ts';
 import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess } from '../../sandbox-host/index.ts';
+import { mark, writeTimings } from '../timings.ts';
 import { usageError } from '../usage.ts';
 
 export const GRADE_USAGE = `memgrade grade FILE_OR_DIR... [--assignment ID] [--format F] [--report-dir DIR]
@@ -85,6 +86,8 @@ export async function gradeCommand(argv: string[], sandbox: SandboxProcess | nul
     return await run(argv, sandbox);
   } finally {
     await sandbox?.close();
+    mark('cli.closed');
+    writeTimings(sandbox?.lastTimings ?? null);
   }
 }
 
@@ -118,9 +121,12 @@ async function run(argv: string[], early: SandboxProcess | null): Promise<number
     const entry = entries[0];
     const source = read(entry);
     if ('error' in source) usageError(source.error);
+    mark('cli.read');
     const result = await grade(assignment, source.code, early ?? new SandboxProcess());
+    mark('cli.graded');
     writeReport(entry.student, result);
     process.stdout.write(REPORTERS[format as keyof typeof REPORTERS].render(result, assignment));
+    mark('cli.written');
     return exitCode(result);
   }
   await early?.close();
