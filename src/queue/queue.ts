@@ -4,17 +4,11 @@
 import type { Logger } from 'pino';
 import { grade, verdict, type Assignment, type GradeResult } from '../grading/index.ts';
 import type { SandboxPool } from '../sandbox-host/index.ts';
-import type { NewSubmission, StoredSubmission, SubmissionStore } from '../store/index.ts';
+import type { AdmissionBounds, NewSubmission, StoredSubmission, SubmissionStore } from '../store/index.ts';
 import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/index.ts';
 
-export interface QueueLimits {
-  /** Live submissions queued or running at once, for everyone. */
-  total: number;
-  /** Live submissions queued or running at once, for one client. */
-  perClient: number;
-  /** Bytes of code and results one client may keep stored, whatever their state; Infinity: no bound. */
-  storedBytesPerClient: number;
-}
+/** The bounds a queue admits submissions within, the same on either store. */
+export type QueueLimits = AdmissionBounds;
 
 export type Admission =
   | { accepted: true; submission: StoredSubmission }

@@ -51,10 +51,13 @@ export interface SqlExecutor {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-/** What admit counts before it stores: `storedBytesPerClient` may be Infinity. */
+/** What a submission is admitted within: admit counts these before it stores. */
 export interface AdmissionBounds {
+  /** Live submissions queued or running at once, for everyone. */
   total: number;
+  /** Live submissions queued or running at once, for one client. */
   perClient: number;
+  /** Bytes of code and results one client may keep stored, whatever their state; Infinity: no bound. */
   storedBytesPerClient: number;
 }
 
