@@ -44,7 +44,8 @@ const NOT_THE_SERVICE = new Set([
 ]);
 
 test('every MEMGRADE_ variable the docs name is one the service reads', () => {
-  const docs = ['README.md', 'compose.yaml', 'Dockerfile', ...readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = readdirSync(new URL('docs/', ROOT)).filter((f) => f.endsWith('.md'));
+  const docs = ['README.md', 'CONTRIBUTING.md', 'compose.yaml', 'Dockerfile', ...pages.map((f) => `docs/${f}`)];
   const known = new Set(Object.keys(Env.properties));
   for (const doc of docs) {
     const named = new Set(readFileSync(new URL(doc, ROOT), 'utf8').match(/MEMGRADE_[A-Z_]+/g) ?? []);
