@@ -11,9 +11,9 @@
 //
 // Then where memgrade's time goes: each run is made with MEMGRADE_TIMINGS (src/cli/timings.ts),
 // which has the command write the points in time it and its sandbox child passed; each phase is
-// the median over the runs. Phases marked "beside" overlap the ones above them, the others follow
-// one another. Each run's output is checked: the original fails with 400,000,000 bytes of
-// ArrayBuffers at its peak, every time.
+// the median over the runs (the baseline's too, when it writes them). Phases marked "beside"
+// overlap the ones above them, the others follow one another. Each run's output is checked: the
+// original fails with 400,000,000 bytes of ArrayBuffers at its peak, every time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ const PATH = (process.env.PATH ?? '')
   .split(delimiter)
   .filter((dir) => !dir.includes('node_modules'))
   .join(delimiter);
-const env = { ...process.env, PATH };
+const env: NodeJS.ProcessEnv = { ...process.env, PATH };
 delete env.MEMGRADE_TIMINGS;
 
 const now = () => performance.timeOrigin + performance.now();
@@ -61,16 +61,22 @@ const pythonOk = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' })
 type Points = Record<string, number>;
 const dir = mkdtempSync(join(tmpdir(), 'memgrade-bench-cli-'));
 const runs: Record<string, number[]> = { memgrade: [], baseline: [], python: [] };
-const points: Points[] = [];
+const points: Record<string, Points[]> = { memgrade: [], baseline: [] };
+
+/** One grading of the original by the checkout at `root`, checked, with its points in time if it wrote them. */
+function gradeOriginal(which: 'memgrade' | 'baseline', root: string, i: number) {
+  const file = join(dir, `${which}-${i}.json`);
+  // Exit code 1: the original fails its memory limit.
+  const run = timed(join(root, 'bin', 'memgrade'), ['grade', join(ROOT, ORIGINAL)], root, 1, { MEMGRADE_TIMINGS: file });
+  if (!ORIGINAL_PEAK.test(run.stdout)) throw new Error(`the original's peak is not 400,000,000 bytes of ArrayBuffers:\n${run.stdout}`);
+  runs[which].push(run.ms);
+  if (existsSync(file)) points[which].push({ ...(JSON.parse(readFileSync(file, 'utf8')) as Points), spawn: run.started, end: run.ended });
+}
+
 try {
   for (let i = 0; i < RUNS; i++) {
-    // Exit code 1: the original fails its memory limit.
-    const file = join(dir, `timings-${i}.json`);
-    const run = timed(join(ROOT, 'bin', 'memgrade'), ['grade', join(ROOT, ORIGINAL)], ROOT, 1, { MEMGRADE_TIMINGS: file });
-    if (!ORIGINAL_PEAK.test(run.stdout)) throw new Error(`the original's peak is not 400,000,000 bytes of ArrayBuffers:\n${run.stdout}`);
-    runs.memgrade.push(run.ms);
-    points.push({ ...(JSON.parse(readFileSync(file, 'utf8')) as Points), spawn: run.started, end: run.ended });
-    if (baseline !== null) runs.baseline.push(timed(join(baseline, 'bin', 'memgrade'), ['grade', join(ROOT, ORIGINAL)], baseline, 1).ms);
+    gradeOriginal('memgrade', ROOT, i);
+    if (baseline !== null) gradeOriginal('baseline', baseline, i);
     if (pythonOk) runs.python.push(timed(PYTHON, [join(ROOT, 'bench', 'python', 'run_original.py')], ROOT, 0).ms);
   }
 } finally {
@@ -92,12 +98,13 @@ if (!pythonOk) process.stdout.write(`(no Python figure: ${PYTHON} has no NumPy)\
 // at the same time as the main line. A point a run did not pass (no replay) leaves its phase out.
 const PHASES: [string, string, string, boolean][] = [
   ['process start: node, main.ts', 'spawn', 'cli.main', false],
-  ['load the sandbox host modules', 'cli.main', 'cli.fork', false],
+  ['load what starts the sandbox child', 'cli.main', 'cli.fork', false],
   ['start the sandbox child (launch, fork)', 'cli.fork', 'cli.forked', false],
   ['load the grade command, read the submission', 'cli.forked', 'cli.read', false],
-  ['sandbox child start: fork to its node running', 'cli.forked', 'child.start', true],
-  ['sandbox child start: its modules (isolated-vm)', 'child.start', 'child.main', true],
-  ['sandbox child start: ready', 'child.main', 'child.ready', true],
+  ['sandbox child start: fork to its node running', 'cli.fork', 'child.start', true],
+  ['sandbox child start: node to child-main.ts', 'child.start', 'child.main', true],
+  ['sandbox child start: its modules (isolated-vm)', 'child.main', 'child.loaded', true],
+  ['sandbox child start: watchdog, ready', 'child.loaded', 'child.ready', true],
   ['wait for the child, job to the child', 'cli.read', 'child.job', false],
   ['measured run: isolate', 'child.job', 'measured.isolate', false],
   ['measured run: context, inspector', 'measured.isolate', 'measured.inspector', false],
@@ -117,16 +124,19 @@ const PHASES: [string, string, string, boolean][] = [
   ['write the result', 'cli.graded', 'cli.written', false],
   ['stop the child, exit', 'cli.written', 'end', false],
 ];
-const spans = PHASES.map(([what, from, to, beside]) => {
-  const xs = points
-    .map((p) => (from === '' ? p[to] : p[to] - p[from]))
-    .filter((x) => Number.isFinite(x));
-  return { what, beside, ms: xs.length === 0 ? null : median(xs) };
-});
-const total = median(points.map((p) => p.end - p.spawn));
-const breakdown = spans
-  .filter((s) => s.ms !== null)
-  .map((s) => [s.beside ? `${s.what} (beside)` : s.what, ms(s.ms), s.beside ? '' : `${(((s.ms ?? 0) / total) * 100).toFixed(0)}%`]);
-breakdown.push(['whole process', ms(total), '100%']);
+const phaseMs = (ps: Points[], from: string, to: string) => {
+  const xs = ps.map((p) => (from === '' ? p[to] : p[to] - p[from])).filter((x) => Number.isFinite(x));
+  return xs.length === 0 ? null : median(xs);
+};
+const columns = (['memgrade', 'baseline'] as const).filter((which) => points[which].length > 0);
+const totals = columns.map((which) => median(points[which].map((p) => p.end - p.spawn)));
+const breakdown = PHASES.map(([what, from, to, beside]) => {
+  const cells = columns.map((which) => phaseMs(points[which], from, to));
+  if (cells.every((c) => c === null)) return null;
+  const share = beside || cells[0] === null ? '' : `${((cells[0] / totals[0]) * 100).toFixed(0)}%`;
+  return [beside ? `${what} (beside)` : what, ...cells.map(ms), share];
+}).filter((row) => row !== null);
+breakdown.push(['whole process', ...totals.map(ms), '100%']);
+const heads = columns.map((which) => (which === 'memgrade' ? 'ms' : 'baseline ms'));
 process.stdout.write(`\nwhere memgrade's time goes, median of ${RUNS} runs (ms)\n`);
-process.stdout.write(`${table(['phase', 'ms', 'share'], breakdown, ['l', 'r', 'r'])}\n`);
+process.stdout.write(`${table(['phase', ...heads, 'share'], breakdown, ['l', ...heads.map(() => 'r' as const), 'r'])}\n`);

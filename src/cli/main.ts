@@ -5,8 +5,9 @@
 // them; `memgrade COMMAND --help` loads that command's alone), and Node's module compile cache
 // keeps what it compiled (and the types it stripped, in the checkout) for the next start, in
 // NODE_COMPILE_CACHE or else Node's default folder under the temporary directory. `grade` starts
-// its sandbox process before it loads the grading modules: the child's start (Node,
-// isolated-vm) then overlaps with this process's own loading.
+// its sandbox process first thing, with the sandbox host's start.ts alone (no schema library),
+// before it loads the grading modules: the child's start (Node, isolated-vm, its modules) then
+// overlaps with this process's own loading.
 import module from 'node:module';
 import { mark } from './timings.ts';
 import { UsageError } from './usage.ts';
@@ -30,8 +31,17 @@ interface Command {
   usage: string;
 }
 
-type SandboxProcess = import('../sandbox-host/index.ts').SandboxProcess;
-let early: SandboxProcess | null = null;
+type StartedChild = import('../sandbox-host/start.ts').StartedChild;
+let early: StartedChild | null = null;
+
+/** Stops the early child, unless the grade command has stopped it already. */
+async function stopEarly(): Promise<void> {
+  const child = early?.child;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
+}
 
 /**
  * Each command: its synopsis, the lines `memgrade --help` prints without loading it (the first
@@ -121,9 +131,9 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'grade') {
-    const { SandboxProcess } = await import('../sandbox-host/index.ts');
+    const { startSandboxChild } = await import('../sandbox-host/start.ts');
     mark('cli.fork');
-    early = new SandboxProcess();
+    early = startSandboxChild();
     mark('cli.forked');
   }
   loaded = await entry.load();
@@ -136,7 +146,7 @@ main().then(
     process.exitCode = code;
   },
   async (error: unknown) => {
-    await early?.close();
+    await stopEarly();
     const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     const usage = loaded === null ? OVERVIEW : `usage:\n${loaded.usage}`;
     process.stderr.write(`memgrade: ${error instanceof Error ? error.message : String(error)}\n${isUsage ? `\n${usage}\n` : ''}`);

@@ -8,9 +8,11 @@
 // isolated-vm's, which joins the isolate's thread, and a thread waiting in a callback for this
 // main thread (the harness reads the heap through one) never ends. Seen: a child whose parent
 // was killed mid-run stayed for good, its main thread in exit() and its isolate in the callback.
+//
+// The watchdog starts first, and the runs' modules (isolated-vm, the schemas, acorn) load while
+// its thread starts: each takes tens of ms, and the child is ready once both are done.
 import { writeSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
-import { runInIsolate, takeRecycle } from './isolate-run.ts';
 import { watchParent } from './parent-watch.ts';
 import type { ChildMessage, ParentMessage, PeakLine } from './protocol.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
@@ -37,6 +39,10 @@ const watchdog = watchParent(parent, WATCH_EVERY_MS);
 watchdog.on('error', die);
 watchdog.on('exit', die);
 watchdog.unref();
+const watching = new Promise((resolve) => watchdog.once('message', resolve));
+
+const { runInIsolate, takeRecycle } = await import('./isolate-run.ts');
+started['child.loaded'] = epochNow();
 
 process.on('message', (message: ParentMessage) => {
   if (message.type !== 'run') return;
@@ -64,8 +70,7 @@ process.on('message', (message: ParentMessage) => {
 // Ready once the watchdog has found the parent alive.
 // Then Node's compile cache (NODE_COMPILE_CACHE, launch.ts) gets what this start compiled: it is
 // written at exit, and a child ends with SIGKILL.
-watchdog.once('message', () => {
-  started['child.ready'] = epochNow();
-  send({ type: 'ready' });
-  flushCompileCache();
-});
+await watching;
+started['child.ready'] = epochNow();
+send({ type: 'ready' });
+flushCompileCache();

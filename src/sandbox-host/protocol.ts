@@ -2,8 +2,11 @@
 // lines a child writes to its stdout. What the child sends is a schema: the parent checks it
 // (boundary.ts) before it reads any of it.
 import { Type, type Static } from '@sinclair/typebox';
-import { Timings } from './timings.ts';
+import { MAX_POINTS } from './timings.ts';
 import { PeakSoFar, RunOutcome, type SandboxJob } from './types.ts';
+
+/** Where a job's time went in the child (timings.ts). */
+const Timings = Type.Record(Type.String({ maxLength: 40, pattern: '^[a-z_.]+$' }), Type.Number(), { maxProperties: MAX_POINTS });
 
 export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
 

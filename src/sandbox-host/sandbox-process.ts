@@ -1,23 +1,16 @@
 // One sandbox child process, seen from its parent: starts it, hands it a job, and turns every
 // way the child can fail (V8 abort, runaway memory, a hang past every deadline) into a
 // RunOutcome, so that no submission can take the parent down or leave it waiting.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseChildMessage, parsePeakLine } from './boundary.ts';
-import { sandboxLaunch } from './launch.ts';
 import type { ParentMessage } from './protocol.ts';
+import { startSandboxChild, type StartedChild } from './start.ts';
 import { epochNow, type Timings } from './timings.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
-// child-main.ts in the checkout, child-main.js in the package's dist/: this file's own extension.
-const CHILD_MAIN = new URL(`./child-main${extname(import.meta.url)}`, import.meta.url);
-/** The file a sandbox child runs. */
-export const SANDBOX_ENTRY = fileURLToPath(CHILD_MAIN);
-/** The user a child runs as when the service runs as root (MEMGRADE_SANDBOX_USER). */
-export const DEFAULT_SANDBOX_USER = 'nobody';
+export { DEFAULT_SANDBOX_USER, SANDBOX_ENTRY } from './start.ts';
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own limits to set up, report and tear down. */
@@ -64,18 +57,10 @@ export class SandboxProcess {
   /** Where the last job's time went (timings.ts), in the child and around it: for bench:cli. */
   lastTimings: Timings | null = null;
 
-  constructor(options: { user?: string } = {}) {
-    const launch = sandboxLaunch({ user: options.user ?? DEFAULT_SANDBOX_USER, entry: SANDBOX_ENTRY });
-    // Its own pid, for the child's watchdog (child-main.ts).
-    this.child = fork(CHILD_MAIN, [String(process.pid)], {
-      execPath: launch.execPath,
-      execArgv: launch.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      env: launch.env,
-    });
-    // A send to a child that has just died fails with EPIPE; its exit settles the job.
-    this.child.on('error', () => undefined);
+  /** `started`: a child started already (start.ts), taken over; else one is started now. */
+  constructor(options: { user?: string; started?: StartedChild } = {}) {
+    const started = options.started ?? startSandboxChild({ user: options.user });
+    this.child = started.child;
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
@@ -87,20 +72,31 @@ export class SandboxProcess {
       });
     }
     this.ready = new Promise((resolve, reject) => {
+      let isReady = false;
       const onMessage = (message: unknown) => {
         const parsed = parseChildMessage(message);
-        if (parsed.ok && parsed.value.type === 'ready') {
+        if (!isReady && parsed.ok && parsed.value.type === 'ready') {
+          isReady = true;
           this.child.off('message', onMessage);
           resolve();
         }
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', (code, signal) =>
-        reject(new Error(`sandbox process exited before it was ready (${signal ?? code}): ${this.stderrTail.trim()}`)),
-      );
+      const exitedEarly = (code: number | null, signal: NodeJS.Signals | null) =>
+        reject(new Error(`sandbox process exited before it was ready (${signal ?? code}): ${this.stderrTail.trim()}`));
+      this.child.once('exit', exitedEarly);
+      // What the child said, or whether it ended, before this object listened (its last words
+      // on stderr read first).
+      for (const message of started.takeMessages()) onMessage(message);
+      const { exitCode, signalCode, stderr } = this.child;
+      if (exitCode !== null || signalCode !== null) {
+        if (stderr === null || stderr.readableEnded || stderr.destroyed) exitedEarly(exitCode, signalCode);
+        else stderr.once('close', () => exitedEarly(exitCode, signalCode));
+      }
     });
     // Callers that never run a job must not see an unhandled rejection if the child dies.
     this.ready.catch(() => undefined);
+    this.exited = this.child.exitCode !== null || this.child.signalCode !== null;
     this.child.once('exit', () => {
       this.exited = true;
     });
@@ -112,6 +108,16 @@ export class SandboxProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * Whether this process may take the job: one that kept more than half of the job's memory
+   * limit (a previous job had a higher cap, and glibc need not give memory back) would start it
+   * near the limit and be stopped for what it held before.
+   */
+  fits(job: SandboxJob): boolean {
+    const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
+    return rss === null || rss <= rssLimitBytes(job.limits.memoryCapMb) / 2;
   }
 
   /** The highest resident set size sampled while this process ran jobs. */

@@ -1,11 +1,17 @@
 // What a sandbox child process holds and may reach, read from /proc: an allow-listed
 // environment (none of the service's secrets), and, where this runs as root, another user and a
-// network namespace of its own.
+// network namespace of its own. And a child started before its SandboxProcess (start.ts, as the
+// command line does) is taken over whatever it did meanwhile.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { buildJob } from '../../src/grading/grade.ts';
 import { sandboxLaunch, SANDBOX_ENV } from '../../src/sandbox-host/launch.ts';
 import { SANDBOX_ENTRY, SandboxProcess } from '../../src/sandbox-host/sandbox-process.ts';
+import { startSandboxChild } from '../../src/sandbox-host/start.ts';
+import { assignment, FIXTURE_ASSIGNMENTS_DIR } from '../support.ts';
 
 const SECRET = 'memgrade-secret-token-7c6b5a49';
 let sandbox: SandboxProcess;
@@ -45,5 +51,35 @@ describe('the sandbox process', () => {
     // Its only interface is a loopback that is down.
     const interfaces = proc('net/dev').split('\n').slice(2).filter((l) => l.trim() !== '').map((l) => l.trim().split(':')[0]);
     assert.deepEqual(interfaces, ['lo']);
+  });
+});
+
+describe('a sandbox child started before its SandboxProcess', () => {
+  const tiny = assignment('tiny-sum');
+  const fixed = readFileSync(join(FIXTURE_ASSIGNMENTS_DIR, 'tiny-sum', 'solutions', 'fixed.js'), 'utf8');
+
+  test('is taken over after it said it was ready, and runs a job', async () => {
+    const started = startSandboxChild();
+    // Its 'ready' went by with no SandboxProcess listening: kept for it.
+    await once(started.child, 'message');
+    const early = new SandboxProcess({ started });
+    try {
+      await early.ready;
+      const outcome = await early.run(buildJob(tiny, fixed));
+      assert.equal(outcome.kind, 'report');
+      assert.ok(early.lastTimings !== null && early.lastTimings['measured.ran'] > early.lastTimings['child.ready']);
+    } finally {
+      await early.close();
+    }
+  });
+
+  test('that died before it was taken over is a start that failed', async () => {
+    const started = startSandboxChild();
+    const gone = once(started.child, 'exit');
+    started.child.kill('SIGKILL');
+    await gone;
+    const early = new SandboxProcess({ started });
+    await assert.rejects(early.ready, /exited before it was ready \(SIGKILL\)/);
+    assert.equal(early.alive, false);
   });
 });

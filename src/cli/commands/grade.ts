@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { assignmentDirs } from '../../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/index.ts';
-import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess } from '../../sandbox-host/index.ts';
+import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess, type StartedChild } from '../../sandbox-host/index.ts';
 import { mark, writeTimings } from '../timings.ts';
 import { usageError } from '../usage.ts';
 
@@ -80,8 +80,9 @@ function holding(assignments: Map<string, Assignment>, path: string): string | u
 
 const exitCode = (result: GradeResult) => (result.status === 'passed' ? 0 : result.status === 'failed' ? 1 : 2);
 
-/** `sandbox`: a sandbox process the caller started early, while this module was loading. */
-export async function gradeCommand(argv: string[], sandbox: SandboxProcess | null = null): Promise<number> {
+/** `started`: a sandbox child the caller started early, while this module was loading. */
+export async function gradeCommand(argv: string[], started: StartedChild | null = null): Promise<number> {
+  const sandbox = started === null ? null : new SandboxProcess({ started });
   try {
     return await run(argv, sandbox);
   } finally {
