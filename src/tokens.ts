@@ -5,6 +5,9 @@ import { createHash, randomBytes } from 'node:crypto';
 
 const PREFIX = 'mg_';
 
+/** What a token's name may be, wherever one is made (the command line, POST /v1/tokens). */
+export const TOKEN_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$';
+
 /** A new token: "mg_" and 32 base64url characters (192 bits of randomness). */
 export function newToken(): string {
   return `${PREFIX}${randomBytes(24).toString('base64url')}`;

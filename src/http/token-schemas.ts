@@ -2,6 +2,7 @@
 // as the API shows them, never the token itself but once, when it is made. A leaf module, so that
 // schemas.ts can list these among the shared schemas.
 import { Type, type Static } from '@sinclair/typebox';
+import { TOKEN_NAME_PATTERN } from '../tokens.ts';
 
 export const TokenRole = Type.Union([Type.Literal('student'), Type.Literal('instructor')], {
   description: 'a student token submits and reads its own submissions; an instructor token reads all and uses the instructor routes',
@@ -9,7 +10,7 @@ export const TokenRole = Type.Union([Type.Literal('student'), Type.Literal('inst
 
 /** As `memgrade tokens add NAME` takes it (src/cli/commands/tokens.ts). */
 const TokenName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$',
+  pattern: TOKEN_NAME_PATTERN,
   description: 'letters, digits, ".", "_", "@" or "-", at most 100; a student token files its submissions under it',
 });
 

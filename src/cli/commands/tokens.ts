@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.ts';
 import { openStore } from '../../store/index.ts';
-import { newToken, tokenDigest } from '../../tokens.ts';
+import { newToken, TOKEN_NAME_PATTERN, tokenDigest } from '../../tokens.ts';
 import { usageError } from '../usage.ts';
 
 export const TOKENS_USAGE = `memgrade tokens add NAME --role student|instructor
@@ -19,7 +19,7 @@ memgrade tokens revoke NAME
 
 The store is the service's: MEMGRADE_DATABASE_URL when set, else MEMGRADE_DATA_DIR (default ./data).`;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
+const NAME = new RegExp(TOKEN_NAME_PATTERN);
 
 export async function tokensCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string' } } });
