@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { tokenDigest } from '../../src/tokens.ts';
 import { buildWeb } from '../../scripts/web.ts';
+import { STREAMS_PER_CLIENT } from '../../src/http/routes/events.ts';
 import { finished, PASSING, slowPassing, startTestService, TINY, type TestService } from '../http/support.ts';
 
 const INSTRUCTOR = 'instructor-token-5a4b3c2d';
@@ -144,6 +145,36 @@ describe('GET /v1/submissions/{id}/events', () => {
     await t.http.get('/v1/submissions/nope/events').set(as(ADA)).expect(404);
     await t.http.get(`/v1/submissions/${ada.id}/events`).expect(401);
     await t.http.get(`/v1/submissions/${ada.id}/events`).set(as(INSTRUCTOR)).expect(200);
+  });
+
+  test('one client holds at most STREAMS_PER_CLIENT streams open; one more is 429 until one ends', async () => {
+    const accepted = await t.http.post('/v1/submissions').set(as(ADA)).send({ assignment: TINY, code: slowPassing(3000) }).expect(202);
+    const address = await t.service.app.listen({ host: '127.0.0.1', port: 0 });
+    const path = `/v1/submissions/${accepted.body.id}/events`;
+    const held = Array.from({ length: STREAMS_PER_CLIENT }, () => new AbortController());
+    try {
+      for (const controller of held) {
+        const res = await fetch(address + path, { headers: as(ADA), signal: controller.signal });
+        assert.equal(res.status, 200);
+      }
+      const refused = await t.http.get(path).set(as(ADA)).expect(429);
+      assert.ok(Number(refused.headers['retry-after']) > 0);
+      // Another client is not counted against this one.
+      const other = new AbortController();
+      assert.equal((await fetch(address + path, { headers: as(INSTRUCTOR), signal: other.signal })).status, 200);
+      other.abort();
+      held[0].abort();
+      let status = 429;
+      for (let i = 0; i < 50 && status === 429; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const again = new AbortController();
+        status = (await fetch(address + path, { headers: as(ADA), signal: again.signal })).status;
+        again.abort();
+      }
+      assert.equal(status, 200, 'a closed stream frees its place');
+    } finally {
+      for (const controller of held) controller.abort();
+    }
   });
 
   test('a submission deleted while streamed ends its stream with reason deleted', async () => {

@@ -24,6 +24,8 @@ const HEARTBEAT_MS = 15_000;
 const MAX_STREAM_MS = 10 * 60_000;
 /** What a client that lost the stream waits before it asks again (the `retry` field). */
 const RETRY_MS = 2000;
+/** Streams one client may hold open at once: each reads the store four times a second. */
+export const STREAMS_PER_CLIENT = 8;
 
 /** The submission as a list shows it, its verdict (with its score) read from the result. */
 export function progressView(s: StoredSubmission): SubmissionSummary {
@@ -57,6 +59,7 @@ const EVENTS_DESCRIPTION =
 export function eventRoutes(app: FastifyInstance, { store, queue }: AppDeps): void {
   /** Open streams, each with the way to end it: the service ends them when it closes. */
   const open = new Map<PassThrough, () => void>();
+  const perClient = new Map<string, number>();
   app.addHook('preClose', async () => {
     for (const end of [...open.values()]) end();
   });
@@ -85,12 +88,23 @@ export function eventRoutes(app: FastifyInstance, { store, queue }: AppDeps): vo
       if (first === null || !maySee(request, first.client)) {
         throw new ApiProblem('not_found', `no submission "${id}"`, [{ field: 'path.id', message: 'is not a known submission' }]);
       }
+      const client = request.client;
+      const held = perClient.get(client) ?? 0;
+      if (held >= STREAMS_PER_CLIENT) {
+        throw new ApiProblem('too_many_requests', `this client has ${held} progress streams open already; close one, or poll`, [], {
+          'retry-after': '5',
+        });
+      }
+      perClient.set(client, held + 1);
       const stream = new PassThrough();
       const stop = new AbortController();
       const end = (reason?: 'deleted' | 'timeout' | 'closing') => {
         if (stop.signal.aborted) return;
         stop.abort();
         open.delete(stream);
+        const left = (perClient.get(client) ?? 1) - 1;
+        if (left > 0) perClient.set(client, left);
+        else perClient.delete(client);
         if (reason !== undefined && stream.writable) stream.write(frame('end', { id, reason }));
         stream.end();
       };
