@@ -20,8 +20,13 @@ export class Grader {
   private sandbox = new SandboxProcess();
 
   async grade(id: string, code: string): Promise<GradeResult> {
-    if (!this.sandbox.alive) this.sandbox = new SandboxProcess();
-    return grade(assignment(id), code, this.sandbox);
+    const a = assignment(id);
+    // As the pool does: a process that kept a bigger job's memory is replaced, not given the job.
+    if (!this.sandbox.alive || !this.sandbox.fits(a.manifest.limits.memory_cap_mb)) {
+      void this.sandbox.close();
+      this.sandbox = new SandboxProcess();
+    }
+    return grade(a, code, this.sandbox);
   }
 
   close(): Promise<void> {

@@ -82,7 +82,7 @@ export class SandboxPool {
     try {
       let outcome: RunOutcome | null = null;
       for (let number = 1; number <= ATTEMPTS; number++) {
-        if (!slot.worker.alive || !slot.worker.fits(job)) this.replace(slot);
+        if (!slot.worker.alive || !slot.worker.fits(job.limits.memoryCapMb)) this.replace(slot);
         hooks.onAttempt?.({ pid: slot.worker.pid, number });
         outcome = await this.attempt(slot.worker, job);
         if (outcome.kind !== 'crashed' || this.closed) break;

@@ -111,13 +111,13 @@ export class SandboxProcess {
   }
 
   /**
-   * Whether this process may take the job: one that kept more than half of the job's memory
+   * Whether this process may take a job of that isolate cap: one that kept more than half of the job's memory
    * limit (a previous job had a higher cap, and glibc need not give memory back) would start it
    * near the limit and be stopped for what it held before.
    */
-  fits(job: SandboxJob): boolean {
+  fits(memoryCapMb: number): boolean {
     const rss = this.child.pid === undefined ? null : rssOf(this.child.pid);
-    return rss === null || rss <= rssLimitBytes(job.limits.memoryCapMb) / 2;
+    return rss === null || rss <= rssLimitBytes(memoryCapMb) / 2;
   }
 
   /** The highest resident set size sampled while this process ran jobs. */

@@ -33,8 +33,11 @@ function sandboxChildOf(parent: number): number | undefined {
     const pid = Number(name);
     if (!Number.isInteger(pid) || stat(pid)?.ppid !== parent) continue;
     try {
-      // Not the probe that checks, before, whether unshare works: it names the file in a script.
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('/child-main.ts'))) return pid;
+      // Not the probe that checks, before, whether unshare works: it names the file too, as an
+      // argument of /usr/bin/test (or of a script, where test is missing).
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const probe = args.some((arg) => arg === '/usr/bin/test' || arg === '-e' || arg === '-c');
+      if (!probe && args.some((arg) => arg.endsWith('/child-main.ts'))) return pid;
     } catch {
       // Gone meanwhile.
     }
