@@ -1,8 +1,9 @@
 // `npm run docs`: writes the tables of the docs that have a source in the code, between
 // `<!-- generated: NAME -->` and `<!-- end: NAME -->` (indented as the markers are, so that a
 // block may sit in a list item): the configuration table from the Env schema (src/config.ts), the
-// error table from API_ERRORS (src/errors.ts) and the webhook schedule from SCHEDULE_MS
-// (src/webhooks/deliverer.ts).
+// error table from API_ERRORS (src/errors.ts), the formats from the reporters' registry
+// (src/report/registry.ts) and the service's formats (src/http/schemas.ts), the webhook schedule
+// from SCHEDULE_MS (src/webhooks/deliverer.ts) and the manifest's fields from its schema.
 // tests/unit/docs.test.ts fails when a committed doc differs from what this writes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +12,8 @@ import { Env } from '../src/config.ts';
 import { API_ERRORS } from '../src/errors.ts';
 import { SCHEDULE_MS } from '../src/webhooks/deliverer.ts';
 import { Manifest } from '../src/grading/assignments.ts';
+import { RESULT_FORMATS } from '../src/http/schemas.ts';
+import { FORMATS, mediaTypes, REPORTERS } from '../src/report/index.ts';
 
 const SERVICE_DOC = new URL('../docs/service.md', import.meta.url);
 const CLASSROOM_DOC = new URL('../docs/classroom.md', import.meta.url);
@@ -25,8 +28,22 @@ function configTable(): string {
 }
 
 function errorTable(): string {
-  const rows = Object.entries(API_ERRORS).map(([code, [status, when]]) => `| ${status} | \`${code}\` | ${when} |`);
+  const rows = Object.entries(API_ERRORS).map(
+    ([code, e]) => `| ${e.status} | \`${code}\` | ${e.when}${'retryAfter' in e ? '; `Retry-After`' : ''} |`,
+  );
   return ['| status | `error` | when |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The formats of the registry, each with the media type the service serves it as, if it does. */
+function formatTable(): string {
+  const rows = FORMATS.map((f) => {
+    const [type, ...also] = mediaTypes(REPORTERS[f]);
+    const served = RESULT_FORMATS.includes(f)
+      ? `\`${type}\`${also.map((t) => ` (\`Accept: ${t}\` too)`).join('')}`
+      : "(command line; in the service, the submission's `result`)";
+    return `| \`${f}\` | ${served} | ${REPORTERS[f].description} |`;
+  });
+  return ['| format | media type (service) | what it is |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** A duration as the docs write it, in its largest units: 5 s, 30 min, 24 h, 75 h 35 min. */
@@ -115,6 +132,7 @@ function manifestTable(): string {
 export const GENERATED: { file: URL; name: string; render: () => string }[] = [
   { file: SERVICE_DOC, name: 'configuration', render: configTable },
   { file: SERVICE_DOC, name: 'errors', render: errorTable },
+  { file: CLASSROOM_DOC, name: 'formats', render: formatTable },
   { file: CLASSROOM_DOC, name: 'webhook-schedule', render: webhookSchedule },
   { file: AUTHORING_DOC, name: 'manifest', render: manifestTable },
 ];

@@ -6,47 +6,60 @@
 // line, assignments, storage, the pool): each class below carries one, so that a caller tells
 // them apart by code, not by class or message.
 
-/** status, and when it is answered (docs/service.md shows this table). */
+/**
+ * Each code's status, when it is answered (docs/service.md shows this table), and whether the
+ * answer carries Retry-After (openapi.yaml then declares the header on that status).
+ */
 export const API_ERRORS = {
-  invalid_request: [
-    400,
-    'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), ' +
+  invalid_request: {
+    status: 400,
+    when:
+      'a field of the wrong type (`{"code": 1}` is not coerced to `"1"`), an unknown field (not silently dropped), ' +
       'a bad query parameter or cursor, a body sent to a route that takes none, a request that is not valid HTTP',
-  ],
-  invalid_json: [400, 'the body is not JSON, or is empty'],
-  unauthorized: [401, 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)'],
-  forbidden: [
-    403,
-    'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`); ' +
+  },
+  invalid_json: { status: 400, when: 'the body is not JSON, or is empty' },
+  unauthorized: { status: 401, when: 'the call needs a token and has none, or one the service does not know (`WWW-Authenticate: Bearer`)' },
+  forbidden: {
+    status: 403,
+    when:
+      'a student token calling an instructor route, setting `callback_url`, or filing a submission under another name than its own (`body.student`); ' +
       'a browser calling a service open without a token from a page of another site (`Sec-Fetch-Site`)',
-  ],
-  not_found: [404, 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)'],
-  method_not_allowed: [405, 'a method the path does not take (`PUT` on a submission, say); `Allow` names those it takes'],
-  request_timeout: [408, 'the request did not arrive within 10 s (headers within 5 s)'],
-  conflict: [409, 'a token of that name exists already (`POST /v1/tokens`)'],
-  not_ready: [409, 'the submission is not done yet (its report, a format of its result), or is being graded (delete); `Retry-After`'],
-  payload_too_large: [413, 'the code is longer than the assignment\'s `max_code_bytes`, or the body is larger than the server takes'],
-  uri_too_long: [414, 'a path parameter longer than 100 characters'],
-  unsupported_media_type: [415, 'the body is not `application/json`'],
-  too_many_requests: [
-    429,
-    'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, ' +
-      'or this address failed to authenticate too often; `Retry-After` says when to come back',
-  ],
-  quota_exceeded: [
-    429,
-    'this client keeps as many bytes of code and results stored as `MEMGRADE_STORAGE_PER_CLIENT_MB` allows: ' +
+  },
+  not_found: { status: 404, when: 'unknown route, assignment or submission, or another token\'s submission (its existence is not revealed)' },
+  method_not_allowed: { status: 405, when: 'a method the path does not take (`PUT` on a submission, say); `Allow` names those it takes' },
+  request_timeout: { status: 408, when: 'the request did not arrive within 10 s (headers within 5 s)' },
+  conflict: { status: 409, when: 'a token of that name exists already (`POST /v1/tokens`)' },
+  not_ready: {
+    status: 409,
+    when: 'the submission is not done yet (its report, a format of its result), or is being graded (delete)',
+    retryAfter: true,
+  },
+  payload_too_large: { status: 413, when: 'the code is longer than the assignment\'s `max_code_bytes`, or the body is larger than the server takes' },
+  uri_too_long: { status: 414, when: 'a path parameter longer than 100 characters' },
+  unsupported_media_type: { status: 415, when: 'the body is not `application/json`' },
+  too_many_requests: {
+    status: 429,
+    when:
+      'this client (token, or address when there are no tokens) has too many submissions waiting, or has used up its request rate, ' +
+      'or this address failed to authenticate too often',
+    retryAfter: true,
+  },
+  quota_exceeded: {
+    status: 429,
+    when:
+      'this client keeps as many bytes of code and results stored as `MEMGRADE_STORAGE_PER_CLIENT_MB` allows: ' +
       'it may submit again once it has deleted old submissions',
-  ],
-  headers_too_large: [431, 'the request line and headers larger than 16 KB together, however many headers carry them'],
-  internal: [500, 'the server failed to answer (logged with the request id)'],
-  unavailable: [503, 'the queue is full for everyone, or the service is shutting down; `Retry-After`'],
-} as const satisfies Record<string, readonly [number, string]>;
+    retryAfter: true,
+  },
+  headers_too_large: { status: 431, when: 'the request line and headers larger than 16 KB together, however many headers carry them' },
+  internal: { status: 500, when: 'the server failed to answer (logged with the request id)' },
+  unavailable: { status: 503, when: 'the queue is full for everyone, or the service is shutting down', retryAfter: true },
+} as const satisfies Record<string, { status: number; when: string; retryAfter?: true }>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 export const API_ERROR_CODES = Object.keys(API_ERRORS) as ApiErrorCode[];
 
-export const statusOf = (code: ApiErrorCode): number => API_ERRORS[code][0];
+export const statusOf = (code: ApiErrorCode): number => API_ERRORS[code].status;
 
 /** The `code` of each error class, and what it means. */
 export const ERROR_CODES = {

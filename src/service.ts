@@ -9,7 +9,7 @@ import { loadAssignments, type Assignment } from './grading/index.ts';
 import { buildApp } from './http/index.ts';
 import { BOSS_OPTIONS, LocalQueue, PgBossQueue, type Grader, type GradingQueue } from './queue/index.ts';
 import { poolSize, rssLimitBytes, SANDBOX_ENTRY, sandboxLaunch, SandboxPool } from './sandbox-host/index.ts';
-import { openStore, type PostgresStore, type SubmissionStore } from './store/index.ts';
+import { openStore, type SubmissionStore } from './store/index.ts';
 import { WebhookDeliverer } from './webhooks/index.ts';
 
 /** The grading half: what `memgrade worker` runs, and what the service runs under its API. */
@@ -57,6 +57,15 @@ function sizePool(config: Config, assignments: Map<string, Assignment>): number 
   return poolSize({ perWorkerBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });
 }
 
+async function startBoss(databaseUrl: string, logger: Logger): Promise<PgBoss> {
+  // Loaded here only: pg-boss takes about 170 ms to load, which the embedded setup never needs.
+  const { PgBoss } = await import('pg-boss');
+  const boss = new PgBoss({ connectionString: databaseUrl, ...BOSS_OPTIONS });
+  boss.on('error', (error) => logger.error({ err: error }, 'pg-boss'));
+  await boss.start();
+  return boss;
+}
+
 /** Opens the store, the pool and the queue; grades (when the pool has workers) once started. */
 async function startGrading(config: Config, logger: Logger): Promise<Grading> {
   const assignments = loadAssignments(config.assignmentDirs);
@@ -70,20 +79,12 @@ async function startGrading(config: Config, logger: Logger): Promise<Grading> {
   const limits = { total: config.queueLimit, perClient: config.queuePerClient, storedBytesPerClient: config.storedBytesPerClient };
   const log = logger.child({ component: 'queue' });
   const store = await openStore(config);
-  let boss: PgBoss | null = null;
-  if (config.databaseUrl !== '') {
-    // Loaded here only: pg-boss takes about 170 ms to load, which the embedded setup never needs.
-    const { PgBoss } = await import('pg-boss');
-    boss = new PgBoss({ connectionString: config.databaseUrl, ...BOSS_OPTIONS });
-    boss.on('error', (error) => logger.error({ err: error }, 'pg-boss'));
-    await boss.start();
-  }
+  const shared = store.shared ? { store, boss: await startBoss(config.databaseUrl, logger) } : null;
   const pool = new SandboxPool({ size, maxJobsPerWorker: config.workerMaxJobs, sandboxUser: config.sandboxUser });
   const webhooks =
     config.webhookSecret === '' ? null : new WebhookDeliverer(store, config.webhookSecret, config.webhookAllowPrivate, logger.child({ component: 'webhooks' }));
   const grader: Grader = { store, pool, assignments, webhooks, log };
-  const queue =
-    boss === null ? new LocalQueue(grader, limits) : new PgBossQueue(store as PostgresStore, boss, size > 0 ? grader : null, limits, log);
+  const queue = shared === null ? new LocalQueue(grader, limits) : new PgBossQueue(shared.store, shared.boss, size > 0 ? grader : null, limits, log);
   await queue.start();
   webhooks?.start();
   const retention = startRetention(store, config.retentionDays, logger);
@@ -103,7 +104,7 @@ async function startGrading(config: Config, logger: Logger): Promise<Grading> {
     {
       pool_size: size,
       assignments: [...assignments.keys()],
-      store: boss === null ? { sqlite: config.dataDir } : { postgres: new URL(config.databaseUrl).host },
+      store: shared === null ? { sqlite: config.dataDir } : { postgres: new URL(config.databaseUrl).host },
       sandbox: sandboxLaunch({ user: config.sandboxUser, entry: SANDBOX_ENTRY }).enforced,
       retention_days: config.retentionDays || null,
     },

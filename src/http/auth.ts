@@ -1,9 +1,9 @@
 // Who is calling, and what they may see. A bearer token is one of MEMGRADE_TOKENS (an
 // instructor), or one of the store's (`memgrade tokens add`, a student or an instructor, looked
 // up at every request, so that adding and revoking take effect at once). With no token at all,
-// and only then, a service that only this machine reaches (loopback, no proxy) is open, and its
-// caller counts as an instructor. Failed attempts are limited per address, before the request is
-// refused.
+// and only then, a service that only this machine reaches (loopback, no proxy), or any with
+// MEMGRADE_ALLOW_OPEN, is open, and its caller counts as an instructor. Failed attempts are
+// counted per address: past the limit, the refusal is 429 instead of 401.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role, SubmissionStore } from '../store/index.ts';
@@ -15,7 +15,10 @@ declare module 'fastify' {
     /** Whose submissions these are, and whom limits count against: see NewSubmission.client. */
     client: string;
     role: Role;
-    /** The stored token's name (`memgrade tokens add NAME`): what a student token's submissions are filed under. Null without one. */
+    /**
+     * The stored token's name (`memgrade tokens add NAME`): what a student token's submissions are
+     * filed under. Null for an environment token, or an open service's caller.
+     */
     tokenName: string | null;
   }
 }
@@ -100,7 +103,7 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   });
 }
 
-/** Refuses a caller whose role is not instructor, as if the route did not exist for it. */
+/** Refuses a caller whose role is not instructor with 403: an instructor route, unlike another token's submission (404), is no secret. */
 export function requireInstructor(request: FastifyRequest): void {
   if (request.role !== 'instructor') {
     throw new ApiProblem('forbidden', 'this needs an instructor token', [{ field: 'header.authorization', message: 'is not an instructor token' }]);

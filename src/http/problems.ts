@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { statusOf, type ApiErrorCode } from '../errors.ts';
+import { API_ERROR_CODES, statusOf, type ApiErrorCode } from '../errors.ts';
 import type { ApiError } from './schemas.ts';
 import { SECURITY_HEADERS } from './security.ts';
 
@@ -59,21 +59,11 @@ const FASTIFY_CODES: Record<string, { error: ApiErrorCode; field: string | null 
   FST_ERR_MAX_PARAM_LENGTH: { error: 'uri_too_long', field: 'url' },
 };
 
-/** The code of a status Fastify or a plugin answered with, where the status alone is known. */
-const BY_STATUS: Record<number, ApiErrorCode> = {
-  400: 'invalid_request',
-  401: 'unauthorized',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  403: 'forbidden',
-  408: 'request_timeout',
-  413: 'payload_too_large',
-  414: 'uri_too_long',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-  431: 'headers_too_large',
-  503: 'unavailable',
-};
+/**
+ * The code of a status Fastify or a plugin answered with, where the status alone is known: the
+ * table's first of that status, the general one (invalid_request before invalid_json).
+ */
+const byStatus = (status: number): ApiErrorCode => API_ERROR_CODES.find((code) => statusOf(code) === status) ?? 'invalid_request';
 
 /** The answer to an error Fastify raised (or anything else thrown), in the API's shape. */
 export function problemReply(reply: FastifyReply, err: FastifyError) {
@@ -82,7 +72,7 @@ export function problemReply(reply: FastifyReply, err: FastifyError) {
   const known = err.code ? FASTIFY_CODES[err.code] : undefined;
   // JSON syntax errors come from the parser without a Fastify code.
   const json = err instanceof SyntaxError ? { error: 'invalid_json' as const, field: 'body' } : undefined;
-  const kind = known ?? json ?? { error: BY_STATUS[status] ?? 'invalid_request', field: null };
+  const kind = known ?? json ?? { error: byStatus(status), field: null };
   return reply.code(status).send(body(kind.error, err.message, [{ field: kind.field, message: err.message }]));
 }
 

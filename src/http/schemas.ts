@@ -1,13 +1,12 @@
 // The API's shapes, once: Fastify validates requests with them, @fastify/swagger turns them into
 // openapi.yaml, and the tests check responses against that file. Schemas with an $id become
 // components of the document.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { GradeReason, GradeResult, GradeStatus } from '../grading/index.ts';
 import { API_ERROR_CODES, type ApiErrorCode } from '../errors.ts';
-import { GradescopeResults, PrairieLearnResults } from '../report/index.ts';
+import { FORMATS, mediaTypes, REPORTERS } from '../report/index.ts';
+import { Nullable } from '../sandbox-host/index.ts';
 import { tokenSchemas } from './token-schemas.ts';
-
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const ErrorDetail = Type.Object(
   {
@@ -160,8 +159,13 @@ export const IdParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** The formats a done submission's result can be read in, besides the submission's own JSON. */
-export const RESULT_FORMATS = ['text', 'html', 'gradescope', 'prairielearn', 'junit'] as const;
+/** A submission's own representation, with its result inside. */
+export const SUBMISSION_MEDIA_TYPE = 'application/json';
+/**
+ * The formats a done submission's result can be read in: every reporter's but the one served as
+ * the submission's own media type, which the submission already is (its `result`).
+ */
+export const RESULT_FORMATS = FORMATS.filter((f) => mediaTypes(REPORTERS[f])[0] !== SUBMISSION_MEDIA_TYPE);
 export const SubmissionQuery = Type.Object(
   {
     format: Type.Optional(
@@ -169,9 +173,8 @@ export const SubmissionQuery = Type.Object(
         RESULT_FORMATS.map((f) => Type.Literal(f)),
         {
           description:
-            "the result alone, in a platform's format: gradescope or prairielearn (their results.json), junit (XML), text, html; " +
-            'also chosen by Accept, by the media type each is served as (application/vnd.memgrade.gradescope+json, ' +
-            'application/vnd.memgrade.prairielearn+json, application/xml or text/xml, text/plain, text/html)',
+            'the result alone, in that format; also chosen by Accept, by the media type each is served as: ' +
+            RESULT_FORMATS.map((f) => `${f}: ${REPORTERS[f].description} (${mediaTypes(REPORTERS[f]).join(' or ')})`).join('; '),
         },
       ),
     ),
@@ -279,8 +282,7 @@ export const sharedSchemas = [
   SubmissionAccepted,
   GradeResult,
   Submission,
-  GradescopeResults,
-  PrairieLearnResults,
+  ...RESULT_FORMATS.flatMap((f) => REPORTERS[f].schema ?? []),
   SubmissionSummary,
   SubmissionPage,
   AssignmentView,

@@ -3,18 +3,9 @@
 // next, how much may wait, and who is waiting for what.
 import type { Logger } from 'pino';
 import { codeBytes } from '../grading/index.ts';
-import type { NewSubmission, StoredSubmission } from '../store/index.ts';
-import {
-  FIRST_ESTIMATE_MS,
-  gradeStored,
-  retryAfterS,
-  STORAGE_RETRY_AFTER_S,
-  type Admission,
-  type Grader,
-  type GradingQueue,
-  type QueueLimits,
-  type RunningGrading,
-} from './queue.ts';
+import { refusalAt, type NewSubmission, type StoredSubmission } from '../store/index.ts';
+import { gradeStored, RetryAfter, type AdmittedOrRetry, type Grader, type GradingQueue, type QueueLimits, type RunningGrading } from './queue.ts';
+import { Waiters } from './waiters.ts';
 
 interface Active extends RunningGrading {
   done: Promise<void>;
@@ -22,23 +13,22 @@ interface Active extends RunningGrading {
 
 /** Regrades are counted against no client's share. */
 const REGRADE_CLIENT = '(regrade)';
-/** A restarting service is usually back within this. */
-const CLOSING_RETRY_AFTER_S = 10;
 
 export class LocalQueue implements GradingQueue {
   /** Waiting submissions, live ones first: regrades run only when no live one waits. */
   private readonly pending: string[] = [];
   private readonly pendingRegrades: string[] = [];
   private readonly active = new Map<string, Active>();
+  /** Each client's live submissions queued or running, and those being stored now: what the bounds count. */
   private readonly clients = new Map<string, number>();
   private readonly clientOf = new Map<string, string>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Waiters();
   /** Each client's admission under way, the last of a chain: one client's are decided one after the other. */
   private readonly admitting = new Map<string, Promise<unknown>>();
   /** Gradings a shutdown gave up on: their late outcome must not overwrite the requeue. */
   private readonly abandoned = new Set<string>();
   private closing = false;
-  private averageMs = FIRST_ESTIMATE_MS;
+  private readonly retryAfter: RetryAfter;
 
   private readonly grader: Grader;
   private readonly limits: QueueLimits;
@@ -48,6 +38,7 @@ export class LocalQueue implements GradingQueue {
     this.grader = grader;
     this.limits = limits;
     this.log = grader.log;
+    this.retryAfter = new RetryAfter(grader.pool.size);
   }
 
   async start(): Promise<void> {
@@ -65,11 +56,14 @@ export class LocalQueue implements GradingQueue {
   }
 
   async depth(): Promise<number> {
-    return this.size();
+    return this.live();
   }
 
-  private size(): number {
-    return this.pending.length + this.active.size;
+  /** Regrades take no place: only live submissions are counted against the bounds. */
+  private live(): number {
+    let live = 0;
+    for (const count of this.clients.values()) live += count;
+    return live;
   }
 
   running(): RunningGrading[] {
@@ -81,7 +75,7 @@ export class LocalQueue implements GradingQueue {
    * at once would both count the bytes from before either, and together pass its bound. So one
    * client's admissions wait for each other; other clients' go on meanwhile.
    */
-  async submit(submission: NewSubmission): Promise<Admission> {
+  async submit(submission: NewSubmission): Promise<AdmittedOrRetry> {
     const { client } = submission;
     const turn = (this.admitting.get(client) ?? Promise.resolve()).then(() => this.admit(submission));
     const done = turn.catch(() => {});
@@ -92,17 +86,14 @@ export class LocalQueue implements GradingQueue {
     return turn;
   }
 
-  private async admit(submission: NewSubmission): Promise<Admission> {
-    const bound = this.limits.storedBytesPerClient;
-    const storedBytes = bound === Infinity ? 0 : await this.grader.store.storedBytes(submission.client);
+  private async admit(submission: NewSubmission): Promise<AdmittedOrRetry> {
+    const storedBytes = this.limits.storedBytesPerClient === Infinity ? 0 : await this.grader.store.storedBytes(submission.client);
     // From here to the reservation below nothing is awaited: what is counted is what is decided on.
-    if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
-    const depth = this.size();
-    if (depth >= this.limits.total) return { accepted: false, why: 'full', retryAfterS: this.retryAfter(depth) };
+    if (this.closing) return this.retryAfter.refuse('closing');
     const mine = this.clients.get(submission.client) ?? 0;
-    if (mine >= this.limits.perClient) return { accepted: false, why: 'client_share', retryAfterS: this.retryAfter(mine) };
-    if (storedBytes + codeBytes(submission.code) > bound) return { accepted: false, why: 'client_storage', retryAfterS: STORAGE_RETRY_AFTER_S };
-    // Counted before the insert is awaited, so that submissions arriving together meet the bound.
+    const refused = refusalAt(this.limits, { total: this.live(), mine, storedBytes }, codeBytes(submission.code));
+    if (refused !== null) return this.retryAfter.refuse(refused);
+    // Counted before the insert is awaited, so that submissions arriving together meet the bounds.
     this.clients.set(submission.client, mine + 1);
     let stored: StoredSubmission;
     try {
@@ -117,23 +108,12 @@ export class LocalQueue implements GradingQueue {
 
   waitFor(id: string, ms: number): Promise<void> {
     if (this.closing || !this.clientOf.has(id)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const wake = () => {
-        clearTimeout(timer);
-        set.delete(wake);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      set.add(wake);
-    });
+    return this.waiters.wait(id, ms);
   }
 
   async close(graceMs: number): Promise<number> {
     this.closing = true;
-    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    this.waiters.wakeAll();
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), grace]);
@@ -181,10 +161,6 @@ export class LocalQueue implements GradingQueue {
     this.clients.set(submission.client, (this.clients.get(submission.client) ?? 0) + 1);
   }
 
-  private retryAfter(ahead: number): number {
-    return retryAfterS(this.averageMs, ahead, this.grader.pool.size);
-  }
-
   private pump(): void {
     while (!this.closing && this.active.size < this.grader.pool.size && this.pending.length + this.pendingRegrades.length > 0) {
       const id = (this.pending.shift() ?? this.pendingRegrades.shift()) as string;
@@ -204,14 +180,14 @@ export class LocalQueue implements GradingQueue {
       if (left > 0) this.clients.set(client, left);
       else this.clients.delete(client);
     }
-    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
+    this.waiters.wake(id);
     this.pump();
   }
 
   private async grade(entry: Active): Promise<void> {
     try {
       const outcome = await gradeStored(this.grader, entry.id, entry, () => this.abandoned.has(entry.id));
-      if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
+      this.retryAfter.record(outcome);
       if (outcome.kind === 'foreign') {
         this.log.warn({ submission_id: entry.id, assignment: outcome.assignment }, 'queued for an unknown assignment; left queued');
       }

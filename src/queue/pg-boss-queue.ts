@@ -5,23 +5,22 @@
 // store's claim and finish refuse a done submission).
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import type { NewSubmission, PostgresStore, SqlExecutor } from '../store/index.ts';
+import type { NewSubmission, Priority, SharedStore, SqlExecutor } from '../store/index.ts';
 import {
-  FIRST_ESTIMATE_MS,
   gradeStored,
   MAX_STARTS,
-  retryAfterS,
-  STORAGE_RETRY_AFTER_S,
-  type Admission,
+  RetryAfter,
+  type AdmittedOrRetry,
   type Grader,
   type GradingQueue,
   type QueueLimits,
   type RunningGrading,
 } from './queue.ts';
+import { Waiters } from './waiters.ts';
 
 export const GRADING_QUEUE = 'memgrade-grading';
-/** pg-boss runs the higher first. */
-const PRIORITY = { live: 1, regrade: 0 } as const;
+/** A job's pg-boss priority, which takes the higher first (the store's priority column takes the lower). */
+const JOB_PRIORITY = { live: 1, regrade: 0 } as const satisfies Record<Priority, number>;
 
 /**
  * How a dead worker is noticed: a job whose heartbeat is older than this (pg-boss's minimum) is
@@ -48,7 +47,6 @@ const POLL_S = 0.5;
  * milliseconds otherwise.
  */
 const WAIT_RECHECK_MS = 5000;
-const CLOSING_RETRY_AFTER_S = 10;
 /** Jobs read at a time when a deletion looks through the whole queue for its submissions'. */
 const JOBS_PAGE = 10_000;
 
@@ -64,27 +62,28 @@ interface JobData {
 }
 
 export class PgBossQueue implements GradingQueue {
-  private readonly store: PostgresStore;
+  private readonly store: SharedStore;
   private readonly boss: PgBoss;
   /** Null in an API process alone (MEMGRADE_POOL_SIZE=0): it submits and waits, never grades. */
   private readonly grader: Grader | null;
   private readonly limits: QueueLimits;
   private readonly log: Logger;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Waiters();
   private readonly active = new Map<string, RunningGrading>();
   /** Set once pg-boss has stopped: what a grading still running gives after that is not stored. */
   private stopped = false;
   private stopListening: (() => Promise<void>) | null = null;
   private recheck: NodeJS.Timeout | undefined;
   private closing = false;
-  private averageMs = FIRST_ESTIMATE_MS;
+  private readonly retryAfter: RetryAfter;
 
-  constructor(store: PostgresStore, boss: PgBoss, grader: Grader | null, limits: QueueLimits, log: Logger) {
+  constructor(store: SharedStore, boss: PgBoss, grader: Grader | null, limits: QueueLimits, log: Logger) {
     this.store = store;
     this.boss = boss;
     this.grader = grader;
     this.limits = limits;
     this.log = log;
+    this.retryAfter = new RetryAfter(grader?.pool.size ?? 1);
   }
 
   async start(): Promise<void> {
@@ -95,7 +94,7 @@ export class PgBossQueue implements GradingQueue {
     await this.boss.updateQueue(GRADING_QUEUE, settings);
     this.store.deleteAlso((db, ids) => this.deleteJobs(db, ids));
     this.stopListening = await this.store.listen(
-      (id) => this.wake(id),
+      (id) => this.waiters.wake(id),
       () => void this.recheckWaiters(),
     );
     this.recheck = setInterval(() => void this.recheckWaiters(), WAIT_RECHECK_MS);
@@ -108,34 +107,20 @@ export class PgBossQueue implements GradingQueue {
     );
   }
 
-  async submit(submission: NewSubmission): Promise<Admission> {
-    if (this.closing) return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
+  async submit(submission: NewSubmission): Promise<AdmittedOrRetry> {
+    if (this.closing) return this.retryAfter.refuse('closing');
     const admitted = await this.store.admit(submission, this.limits, async (db, stored) => {
-      await this.boss.send(GRADING_QUEUE, { id: stored.id } satisfies JobData, { db, priority: PRIORITY.live });
+      await this.boss.send(GRADING_QUEUE, { id: stored.id } satisfies JobData, { db, priority: JOB_PRIORITY.live });
     });
-    if (admitted.accepted) return admitted;
-    if (admitted.why === 'client_storage') return { accepted: false, why: admitted.why, retryAfterS: STORAGE_RETRY_AFTER_S };
-    return { accepted: false, why: admitted.why, retryAfterS: retryAfterS(this.averageMs, admitted.ahead, this.grader?.pool.size ?? 1) };
+    return admitted.accepted ? admitted : this.retryAfter.refuse(admitted);
   }
 
   async waitFor(id: string, ms: number): Promise<void> {
     if (this.closing) return;
-    let wake = () => {};
-    const woken = new Promise<void>((resolve) => {
-      const set = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, set);
-      const timer = setTimeout(() => wake(), ms);
-      wake = () => {
-        clearTimeout(timer);
-        set.delete(wake);
-        if (set.size === 0) this.waiters.delete(id);
-        resolve();
-      };
-      set.add(wake);
-    });
+    const woken = this.waiters.wait(id, ms);
     // Listening first, then looking: a NOTIFY sent in between is not lost.
     const now = await this.store.get(id);
-    if (now === null || now.status === 'done') wake();
+    if (now === null || now.status === 'done') this.waiters.wake(id);
     return woken;
   }
 
@@ -147,7 +132,7 @@ export class PgBossQueue implements GradingQueue {
   async regrade(ids: string[]): Promise<number> {
     if (this.closing) return 0;
     const requeued = await this.store.regradeWith(ids, async (db, requeuedIds) => {
-      for (const id of requeuedIds) await this.boss.send(GRADING_QUEUE, { id } satisfies JobData, { db, priority: PRIORITY.regrade });
+      for (const id of requeuedIds) await this.boss.send(GRADING_QUEUE, { id } satisfies JobData, { db, priority: JOB_PRIORITY.regrade });
     });
     return requeued.length;
   }
@@ -163,7 +148,7 @@ export class PgBossQueue implements GradingQueue {
   async close(graceMs: number): Promise<number> {
     this.closing = true;
     clearInterval(this.recheck);
-    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    this.waiters.wakeAll();
     // pg-boss waits for running handlers up to the timeout, then fails their jobs, which retries
     // them with another worker at once. Their rows are left as they are: marking them queued here
     // could overwrite the claim of the worker that took them meanwhile.
@@ -181,7 +166,7 @@ export class PgBossQueue implements GradingQueue {
     this.active.set(id, entry);
     try {
       const outcome = await gradeStored(grader, id, entry, () => this.stopped);
-      if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
+      this.retryAfter.record(outcome);
       // Thrown, the job fails and pg-boss retries it, with another worker if there is one.
       if (outcome.kind === 'abandoned') throw new Error('grading abandoned at shutdown');
       if (outcome.kind === 'foreign') throw new Error(`this worker does not have assignment "${outcome.assignment}"`);
@@ -212,15 +197,11 @@ export class PgBossQueue implements GradingQueue {
     }
   }
 
-  private wake(id: string): void {
-    for (const wake of [...(this.waiters.get(id) ?? [])]) wake();
-  }
-
   private async recheckWaiters(): Promise<void> {
-    for (const id of [...this.waiters.keys()]) {
+    for (const id of this.waiters.ids()) {
       try {
         const now = await this.store.get(id);
-        if (now === null || now.status === 'done') this.wake(id);
+        if (now === null || now.status === 'done') this.waiters.wake(id);
       } catch (error) {
         this.log.warn({ err: error }, 'could not re-check a waited-for submission');
         return;

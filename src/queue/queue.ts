@@ -4,13 +4,14 @@
 import type { Logger } from 'pino';
 import { grade, verdict, type Assignment, type GradeResult } from '../grading/index.ts';
 import type { SandboxPool } from '../sandbox-host/index.ts';
-import type { AdmissionBounds, NewSubmission, StoredSubmission, SubmissionStore } from '../store/index.ts';
+import type { AdmissionBounds, CountedRefusal, NewSubmission, StoredSubmission, SubmissionStore } from '../store/index.ts';
 import { submissionDoneDelivery, type WebhookDeliverer } from '../webhooks/index.ts';
 
 /** The bounds a queue admits submissions within, the same on either store. */
 export type QueueLimits = AdmissionBounds;
 
-export type Admission =
+/** The submission as stored, or the refusal with its Retry-After. */
+export type AdmittedOrRetry =
   | { accepted: true; submission: StoredSubmission }
   | { accepted: false; why: 'client_share' | 'full' | 'closing' | 'client_storage'; retryAfterS: number };
 
@@ -25,7 +26,7 @@ export interface GradingQueue {
   /** Starts grading (when this process grades) and takes back what a previous run left. */
   start(): Promise<void>;
   /** Stores and queues a submission, unless its client or the whole queue is at its bound. */
-  submit(submission: NewSubmission): Promise<Admission>;
+  submit(submission: NewSubmission): Promise<AdmittedOrRetry>;
   /** Resolves when the submission is done, after `ms`, or when the queue shuts down, whichever is first. */
   waitFor(id: string, ms: number): Promise<void>;
   /**
@@ -54,11 +55,33 @@ const MAX_RETRY_AFTER_S = 600;
  * says so); the longest Retry-After keeps a client that retries anyway from retrying often.
  */
 export const STORAGE_RETRY_AFTER_S = MAX_RETRY_AFTER_S;
+/** Retry-After while closing: a restarting service is usually back within this. */
+export const CLOSING_RETRY_AFTER_S = 10;
 
-/** Retry-After for a refused submission: the time for `ahead` gradings on `graders` at once. */
-export function retryAfterS(averageMs: number, ahead: number, graders: number): number {
-  const seconds = Math.ceil((averageMs * Math.max(1, ahead)) / Math.max(1, graders) / 1000);
-  return Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds));
+/**
+ * The Retry-After of a queue's refusals. A full queue or share frees up as gradings finish: the
+ * time for those ahead at the average of this process's last gradings (the first estimate until
+ * it has stored one), shared among `graders` at once.
+ */
+export class RetryAfter {
+  private averageMs = FIRST_ESTIMATE_MS;
+  private readonly graders: number;
+
+  constructor(graders: number) {
+    this.graders = Math.max(1, graders);
+  }
+
+  /** Takes a stored grading's time into the average. */
+  record(outcome: GradeOutcome): void {
+    if (outcome.kind === 'stored') this.averageMs = 0.8 * this.averageMs + 0.2 * outcome.ms;
+  }
+
+  refuse(refusal: CountedRefusal | 'closing'): AdmittedOrRetry {
+    if (refusal === 'closing') return { accepted: false, why: 'closing', retryAfterS: CLOSING_RETRY_AFTER_S };
+    if (refusal.why === 'client_storage') return { accepted: false, why: 'client_storage', retryAfterS: STORAGE_RETRY_AFTER_S };
+    const seconds = Math.ceil((this.averageMs * Math.max(1, refusal.ahead)) / this.graders / 1000);
+    return { accepted: false, why: refusal.why, retryAfterS: Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds)) };
+  }
 }
 
 /**

@@ -14,24 +14,49 @@ export interface Reporter {
    * tells them apart; the platforms' JSON under vendor types (RFC 6838's vnd. tree, +json).
    */
   contentType: string;
+  /** Other media types an Accept header may name it by, as clients of that format send them. */
+  alsoAccepted?: string[];
+  /** What it is, in a few words: `memgrade grade --help`, openapi.yaml and the docs name it so. */
+  description: string;
   /** The shape of a JSON format, for openapi.yaml; text formats have none. */
   schema?: TSchema;
   render(result: GradeResult, assignment: Assignment, context?: ReportContext): string;
 }
 
-export const REPORTERS = {
-  json: { contentType: 'application/json; charset=utf-8', render: (result) => `${JSON.stringify(result, null, 2)}\n` },
-  text: { contentType: 'text/plain; charset=utf-8', render: textReport },
-  html: { contentType: 'text/html; charset=utf-8', render: htmlReport },
-  gradescope: { contentType: 'application/vnd.memgrade.gradescope+json; charset=utf-8', schema: GradescopeResults, render: gradescopeReport },
-  prairielearn: { contentType: 'application/vnd.memgrade.prairielearn+json; charset=utf-8', schema: PrairieLearnResults, render: prairielearnReport },
-  junit: { contentType: 'application/xml; charset=utf-8', render: junitReport },
+const REGISTRY = {
+  json: {
+    contentType: 'application/json; charset=utf-8',
+    description: 'the result JSON',
+    render: (result) => `${JSON.stringify(result, null, 2)}\n`,
+  },
+  text: { contentType: 'text/plain; charset=utf-8', description: 'the text report', render: textReport },
+  html: { contentType: 'text/html; charset=utf-8', description: 'the report page, self-contained', render: htmlReport },
+  gradescope: {
+    contentType: 'application/vnd.memgrade.gradescope+json; charset=utf-8',
+    description: "Gradescope's results.json",
+    schema: GradescopeResults,
+    render: gradescopeReport,
+  },
+  prairielearn: {
+    contentType: 'application/vnd.memgrade.prairielearn+json; charset=utf-8',
+    description: "PrairieLearn's external grader results.json",
+    schema: PrairieLearnResults,
+    render: prairielearnReport,
+  },
+  junit: {
+    contentType: 'application/xml; charset=utf-8',
+    alsoAccepted: ['text/xml'],
+    description: "JUnit XML, valid against Apache Ant's and Jenkins xUnit's schemas",
+    render: junitReport,
+  },
 } satisfies Record<string, Reporter>;
 
-/** The media type of a reporter, without its parameters. */
-export const mediaType = (reporter: Reporter) => reporter.contentType.split(';')[0].trim();
+export type Format = keyof typeof REGISTRY;
+export const REPORTERS: Record<Format, Reporter> = REGISTRY;
 
-export type Format = keyof typeof REPORTERS;
+/** The media types a reporter is asked for by: the one it is served as (without its parameters) first. */
+export const mediaTypes = (reporter: Reporter) => [reporter.contentType.split(';')[0].trim(), ...(reporter.alsoAccepted ?? [])];
+
 export const FORMATS = Object.keys(REPORTERS) as Format[];
 
 export const isFormat = (name: string): name is Format => Object.hasOwn(REPORTERS, name);

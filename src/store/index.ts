@@ -1,16 +1,24 @@
-// Storage, as the layers above use it: the SubmissionStore interface and what it stores, and the
-// one place that opens a backend (SQLite, or PostgreSQL with its extra powers for the pg-boss queue).
+// Storage, as the layers above use it: the SubmissionStore interface and what it stores, the
+// shared store's (PostgreSQL's) powers for the pg-boss queue, and the one place that opens a backend.
 export { openStore } from './open.ts';
-export type { AdmissionBounds, PostgresStore, SqlExecutor } from './postgres-store.ts';
 export {
   InvalidCursorError,
+  refusalAt,
   TokenNameTakenError,
+  type AdmissionBounds,
+  type AdmittedOrCount,
+  type CountedRefusal,
   type Delivery,
   type GradebookEntry,
   type ListedSubmission,
+  type LocalStore,
   type NewDelivery,
   type NewSubmission,
+  type OpenedStore,
+  type Priority,
   type Role,
+  type SharedStore,
+  type SqlExecutor,
   type StoredSubmission,
   type StoredToken,
   type SubmissionStore,

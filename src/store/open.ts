@@ -2,9 +2,9 @@
 // otherwise. The service, the worker and `memgrade tokens` all open their store here. The
 // PostgreSQL driver is loaded only when it is used: the embedded setup never needs it.
 import { SqliteStore } from './sqlite-store.ts';
-import type { SubmissionStore } from './store.ts';
+import type { OpenedStore } from './store.ts';
 
-export async function openStore(where: { databaseUrl: string; dataDir: string }): Promise<SubmissionStore> {
+export async function openStore(where: { databaseUrl: string; dataDir: string }): Promise<OpenedStore> {
   if (where.databaseUrl === '') return new SqliteStore(where.dataDir);
   const { PostgresStore } = await import('./postgres-store.ts');
   return PostgresStore.open(where.databaseUrl);

@@ -1,5 +1,5 @@
 // What the SQLite and PostgreSQL stores share: the same column names, the same rows turned into
-// the same objects, the same cursors. Only the SQL dialect differs between them.
+// the same objects, the same cursors. Their shared statements are in statements.ts.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { GradeResult } from '../grading/index.ts';
 import {
@@ -8,8 +8,8 @@ import {
   type DeliveryStatus,
   type GradebookEntry,
   type ListedSubmission,
-  type ListQuery,
   type Page,
+  type Priority,
   type Role,
   type StoredSubmission,
   type StoredToken,
@@ -17,8 +17,11 @@ import {
   type Verdict,
 } from './store.ts';
 
-/** Stored as a number so that `ORDER BY priority` puts live submissions first. */
-export const PRIORITY = { live: 0, regrade: 1 } as const;
+/**
+ * The submissions.priority column: a number so that `ORDER BY priority` takes live submissions
+ * first, the lower first. (pg-boss's job priority runs the other way: see the queue's.)
+ */
+export const PRIORITY_COLUMN = { live: 0, regrade: 1 } as const satisfies Record<Priority, number>;
 
 /** A token's last use is written at most this often: a request is not a write. */
 const LAST_USED_EVERY_MS = 60_000;
@@ -29,11 +32,7 @@ export const COLUMNS = `${BASE_COLUMNS}, result`;
 export const TOKEN_COLUMNS = 'id, name, role, created_at, last_used_at';
 export const DELIVERY_COLUMNS = 'id, submission_id, url, payload, status, attempts, next_attempt_at, last_status, last_error';
 /** The condition of the submissions an admission bound counts: live ones waiting or being graded. */
-export const WAITING = `status IN ('queued', 'running') AND priority = ${PRIORITY.live}`;
-
-/** What a client keeps stored, in UTF-8 bytes: its code and its results. */
-export const storedBytesSql = (placeholder: string) =>
-  `SELECT coalesce(sum(code_bytes + result_bytes), 0) AS n FROM submissions WHERE client = ${placeholder}`;
+export const WAITING = `status IN ('queued', 'running') AND priority = ${PRIORITY_COLUMN.live}`;
 
 /** Times are ISO strings (`Date.prototype.toISOString`) in both stores. */
 export const now = () => new Date().toISOString();
@@ -68,8 +67,7 @@ export interface VerdictColumns {
 
 export type ListRow = Omit<Row, 'result'> & VerdictColumns;
 
-export type GradebookRow = Pick<Row, 'id' | 'student' | 'client' | 'status' | 'created_at'> &
-  VerdictColumns & { score: number | null; max_score: number | null };
+export type GradebookRow = Pick<Row, 'id' | 'student' | 'client' | 'status' | 'created_at'> & VerdictColumns;
 
 export interface DeliveryRow {
   id: string;
@@ -104,7 +102,7 @@ export function fromRow(row: Row): StoredSubmission {
     finishedAt: row.finished_at,
     attempts: row.attempts,
     callbackUrl: row.callback_url,
-    priority: row.priority === PRIORITY.regrade ? 'regrade' : 'live',
+    priority: row.priority === PRIORITY_COLUMN.regrade ? 'regrade' : 'live',
     result: row.result === null ? null : (JSON.parse(row.result) as GradeResult),
   };
 }
@@ -134,8 +132,8 @@ export const gradebookFromRow = (row: GradebookRow): GradebookEntry => ({
   status: row.status,
   createdAt: row.created_at,
   verdict: verdictOf(row),
-  score: row.score,
-  maxScore: row.max_score,
+  score: row.v_score,
+  maxScore: row.v_max_score,
 });
 
 export const deliveryFromRow = (row: DeliveryRow): Delivery => ({
@@ -164,10 +162,6 @@ export const lastUseIsStale = (lastUsedAt: string | null, at: Date) =>
 
 /** The secret list cursors are sealed with, one per database; each process of a database reads the same. */
 export const CURSOR_SECRET = 'list-cursor';
-/** Writes a secret unless the database has one by that name: of processes starting together, the first wins. */
-export const addSecretSql = (name: string, value: string) =>
-  `INSERT INTO memgrade_secrets (name, value) VALUES (${name}, ${value}) ON CONFLICT (name) DO NOTHING`;
-export const secretSql = (name: string) => `SELECT value FROM memgrade_secrets WHERE name = ${name}`;
 export const newSecret = () => randomBytes(32);
 
 const CIPHER = 'aes-256-gcm';
@@ -216,39 +210,8 @@ export class CursorSeal {
   }
 }
 
-/**
- * A list query's WHERE clause and its values; `placeholder(n)` writes the n-th (from 1) value's
- * marker in the store's dialect. Throws InvalidCursorError for a cursor it did not hand out.
- */
-export function listWhere(
-  query: ListQuery,
-  placeholder: (n: number) => string,
-  cursors: CursorSeal,
-): { where: string; params: Array<string | number> } {
-  const conditions: string[] = [];
-  const params: Array<string | number> = [];
-  const add = (condition: string, value: string | number) => {
-    params.push(value);
-    conditions.push(`${condition} ${placeholder(params.length)}`);
-  };
-  if (query.assignment !== undefined) add('assignment =', query.assignment);
-  if (query.student !== undefined) add('student =', query.student);
-  if (query.client !== undefined) add('client =', query.client);
-  if (query.cursor !== undefined) add('seq <', cursors.open(query.cursor));
-  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
-}
-
 /** A page out of up to `limit + 1` rows, newest first: the extra row only says there is more. */
 export function pageOf(rows: ListRow[], limit: number, cursors: CursorSeal): Page {
   const page = rows.slice(0, limit);
   return { items: page.map(listedFromRow), next: rows.length > limit ? cursors.seal(page[page.length - 1].seq) : null };
 }
-
-/**
- * Files every submission a student token made under that token's name. Before the rule that a
- * student token submits as itself, such a submission could name anyone in `student`; a migration
- * runs this once, in both stores.
- */
-export const OWNER_FROM_TOKEN =
-  `UPDATE submissions SET student = (SELECT name FROM tokens WHERE 'token:' || tokens.id = submissions.client)
-   WHERE client IN (SELECT 'token:' || id FROM tokens WHERE role = 'student');`;

@@ -180,3 +180,80 @@ export interface SubmissionStore {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** A store that this process alone grades from (SQLite): its queue keeps the count of what waits. */
+export interface LocalStore extends SubmissionStore {
+  readonly shared: false;
+}
+
+/** pg-boss's IDatabase shape, so that pg-boss `send(name, data, { db })` joins the store's transaction. */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** What a submission is admitted within. */
+export interface AdmissionBounds {
+  /** Live submissions queued or running at once, for everyone. */
+  total: number;
+  /** Live submissions queued or running at once, for one client. */
+  perClient: number;
+  /** Bytes of code and results one client may keep stored, whatever their state; Infinity: no bound. */
+  storedBytesPerClient: number;
+}
+
+/** A refusal, with the count it was decided on: the submissions ahead, or the bytes the client keeps. */
+export type CountedRefusal =
+  | { accepted: false; why: 'full' | 'client_share'; ahead: number }
+  | { accepted: false; why: 'client_storage'; storedBytes: number };
+
+/** The submission as stored, or the refusal with the count it was decided on. */
+export type AdmittedOrCount = { accepted: true; submission: StoredSubmission } | CountedRefusal;
+
+/**
+ * The one rule of admission, whichever queue counts: the whole queue first, then the client's
+ * share, then what the client keeps stored. `total` and `mine` are live submissions queued or
+ * running (regrades take no place); null admits.
+ */
+export function refusalAt(
+  bounds: AdmissionBounds,
+  counts: { total: number; mine: number; storedBytes: number },
+  codeBytes: number,
+): CountedRefusal | null {
+  if (counts.total >= bounds.total) return { accepted: false, why: 'full', ahead: counts.total };
+  if (counts.mine >= bounds.perClient) return { accepted: false, why: 'client_share', ahead: counts.mine };
+  if (counts.storedBytes + codeBytes > bounds.storedBytesPerClient) return { accepted: false, why: 'client_storage', storedBytes: counts.storedBytes };
+  return null;
+}
+
+/** Deletes, in a deletion's transaction, more rows that name the submissions it removes. */
+export type DependentRows = (db: SqlExecutor, ids: string[]) => Promise<void>;
+
+/**
+ * A store several processes grade from (PostgreSQL, under the pg-boss queue). Each process counts
+ * and stores in one transaction with the queue's job, and hears of results another process stored.
+ */
+export interface SharedStore extends SubmissionStore {
+  readonly shared: true;
+  /**
+   * One transaction, serialized with every other process's admissions: counts what refusalAt
+   * needs, refuses, or inserts and calls `send(db, stored)` in the same transaction; anything
+   * thrown rolls all back.
+   */
+  admit(submission: NewSubmission, bounds: AdmissionBounds, send: (db: SqlExecutor, stored: StoredSubmission) => Promise<void>): Promise<AdmittedOrCount>;
+  /**
+   * requeueForRegrade and `send(db, ids)` for the requeued ids in one transaction; `send` is not
+   * called when none was requeued.
+   */
+  regradeWith(ids: string[], send: (db: SqlExecutor, ids: string[]) => Promise<void>): Promise<string[]>;
+  /**
+   * Calls onDone(id) for each result stored, by any process; after a dropped connection it listens
+   * again and calls onReconnect(), since what was stored meanwhile was not heard. Resolves once it
+   * listens; answers a function that stops it (close stops it too).
+   */
+  listen(onDone: (id: string) => void, onReconnect: () => void): Promise<() => Promise<void>>;
+  /** Rows beyond the store's tables (the queue's jobs) that a deletion removes in its transaction. */
+  deleteAlso(dependent: DependentRows): void;
+}
+
+/** What openStore answers: `shared` tells which, and with it what the store can do. */
+export type OpenedStore = LocalStore | SharedStore;

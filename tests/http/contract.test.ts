@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import supertest from 'supertest';
 import { schemaErrors } from '../classroom/platforms.ts';
 import { junitConsistencyErrors, junitSchemaErrors } from '../classroom/junit-schemas.ts';
+import { RESULT_FORMATS } from '../../src/http/schemas.ts';
+import { FORMATS, mediaTypes, REPORTERS } from '../../src/report/index.ts';
 import { contractChecked, PASSING, STARTER, startTestService, TINY, type TestService } from './support.ts';
 
 let t: TestService;
@@ -20,22 +22,18 @@ before(async () => {
 });
 after(() => t.close());
 
-const FORMATS = {
-  gradescope: 'application/vnd.memgrade.gradescope+json',
-  prairielearn: 'application/vnd.memgrade.prairielearn+json',
-  junit: 'application/xml',
-  text: 'text/plain',
-  html: 'text/html',
-};
-
 describe('each format of a result, under its own media type', () => {
-  for (const [format, media] of Object.entries(FORMATS)) {
-    test(`${format}: ${media}, by ?format= and by Accept, the same body`, async () => {
+  for (const format of RESULT_FORMATS) {
+    const [media, ...also] = mediaTypes(REPORTERS[format]);
+    test(`${format}: ${media}, by ?format= and by Accept${also.map((t) => ` (${t} too)`).join('')}, the same body`, async () => {
       for (const [kind, id] of Object.entries(ids)) {
         const byQuery = await t.http.get(`/v1/submissions/${id}?format=${format}`).expect(200);
         assert.equal(byQuery.headers['content-type'].split(';')[0], media, kind);
-        const byAccept = await t.http.get(`/v1/submissions/${id}`).set('accept', `${media}, */*;q=0.1`).expect(200);
-        assert.equal(byAccept.headers['content-type'], byQuery.headers['content-type'], kind);
+        for (const asked of [media, ...also]) {
+          const byAccept = await t.http.get(`/v1/submissions/${id}`).set('accept', `${asked}, */*;q=0.1`).expect(200);
+          assert.equal(byAccept.headers['content-type'], byQuery.headers['content-type'], `${kind}, Accept: ${asked}`);
+          assert.equal(byAccept.text, byQuery.text, `${kind}, Accept: ${asked}`);
+        }
         const text = byQuery.text ?? '';
         if (format === 'junit') {
           assert.deepEqual(await junitSchemaErrors(text), [], kind);
@@ -46,11 +44,15 @@ describe('each format of a result, under its own media type', () => {
     });
   }
 
-  test('text/xml asks for JUnit too; application/json (or nothing) for the submission itself', async () => {
-    const junit = await t.http.get(`/v1/submissions/${ids.passed}`).set('accept', 'text/xml').expect(200);
-    assert.match(junit.headers['content-type'], /^application\/xml/);
-    const submission = await t.http.get(`/v1/submissions/${ids.passed}`).set('accept', 'application/json').expect(200);
-    assert.equal(submission.body.id, ids.passed);
+  test("application/json (or nothing) asks for the submission itself; the format served as that is no ?format=", async () => {
+    for (const accept of ['application/json', undefined]) {
+      const request = t.http.get(`/v1/submissions/${ids.passed}`);
+      const submission = await (accept === undefined ? request : request.set('accept', accept)).expect(200);
+      assert.equal(submission.body.id, ids.passed);
+    }
+    const unserved = FORMATS.filter((f) => !RESULT_FORMATS.includes(f));
+    assert.deepEqual(unserved.map((f) => mediaTypes(REPORTERS[f])[0]), ['application/json']);
+    for (const format of unserved) await t.http.get(`/v1/submissions/${ids.passed}?format=${format}`).expect(400);
   });
 
   test("PrairieLearn: a syntax error is gradable: false, as the platform's convention has it", async () => {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { PostgresStore, type SqlExecutor } from '../../src/store/postgres-store.ts';
-import { TokenNameTakenError, type StoredSubmission } from '../../src/store/store.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { TokenNameTakenError, type SqlExecutor, type StoredSubmission } from '../../src/store/store.ts';
 import { testDatabase, type TestDatabase } from '../support/postgres.ts';
 import { gradeResult, newDelivery, newSubmission, storeContract } from './contract.ts';
 

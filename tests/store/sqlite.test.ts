@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { DATABASE_FILE, MIGRATIONS, SqliteStore } from '../../src/store/sqlite-store.ts';
+import { SQLITE_MIGRATIONS } from '../../src/store/migrations.ts';
+import { DATABASE_FILE, SqliteStore } from '../../src/store/sqlite-store.ts';
 import { InvalidCursorError } from '../../src/store/store.ts';
 import { filesHolding } from './files.ts';
 import { newSubmission, storeContract } from './contract.ts';
@@ -49,7 +50,7 @@ describe('SqliteStore in a data folder', () => {
     // A database as the last schema without secure deletion left it, with a row deleted in it.
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
     db.exec('PRAGMA journal_mode = WAL');
-    for (const sql of MIGRATIONS.slice(0, 3)) db.exec(sql);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 3)) db.exec(sql);
     db.exec('PRAGMA user_version = 3');
     db.prepare(
       `INSERT INTO submissions (id, assignment, student, client, request_id, code, status, created_at) VALUES ('x', 'a', ?, 'c', 'r', ?, 'queued', 't')`,
@@ -66,7 +67,7 @@ describe('SqliteStore in a data folder', () => {
   test("an older database files a student token's submissions under the token's name", async () => {
     const dir = folder();
     const db = new DatabaseSync(join(dir, DATABASE_FILE));
-    for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 4)) db.exec(sql);
     db.exec('PRAGMA user_version = 4');
     const token = db.prepare("INSERT INTO tokens (id, name, role, digest, created_at) VALUES (?, ?, ?, ?, 't')");
     token.run('s1', 'ada', 'student', 'd1');

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { verdict } from '../../src/grading/grade.ts';
 import type { GradeResult } from '../../src/grading/result.ts';
 import { versions } from '../../src/grading/versions.ts';
-import { csv, csvReport, FORMATS, isFormat, REPORTERS } from '../../src/report/registry.ts';
+import { csv, csvReport, FORMATS, isFormat, mediaTypes, REPORTERS } from '../../src/report/registry.ts';
 import { describeHolder, textReport } from '../../src/report/text-report.ts';
 import { CODE, holder, overLimit, passed, reportOutcome, tiny } from './records.ts';
 
@@ -297,16 +297,19 @@ describe('csv and the registry', () => {
   test('the formats, their media types, and names that are not formats', () => {
     assert.deepEqual(FORMATS, ['json', 'text', 'html', 'gradescope', 'prairielearn', 'junit']);
     assert.deepEqual(
-      FORMATS.map((f) => REPORTERS[f].contentType.split(';')[0]),
+      FORMATS.map((f) => mediaTypes(REPORTERS[f])),
       [
-        'application/json',
-        'text/plain',
-        'text/html',
-        'application/vnd.memgrade.gradescope+json',
-        'application/vnd.memgrade.prairielearn+json',
-        'application/xml',
+        ['application/json'],
+        ['text/plain'],
+        ['text/html'],
+        ['application/vnd.memgrade.gradescope+json'],
+        ['application/vnd.memgrade.prairielearn+json'],
+        ['application/xml', 'text/xml'],
       ],
     );
+    const types = FORMATS.flatMap((f) => mediaTypes(REPORTERS[f]));
+    assert.equal(new Set(types).size, types.length, 'a media type names one format');
+    for (const f of FORMATS) assert.match(REPORTERS[f].description, /^\S.*\S$/, `${f} says what it is`);
     assert.equal(isFormat('junit'), true);
     assert.equal(isFormat('csv'), false);
     assert.equal(isFormat('toString'), false, 'an inherited property is not a format');

@@ -15,11 +15,11 @@
 //   are the ones that decide), are graded RUNS times, the others once; a solution's peaks may
 //   differ by the measurement's tolerance (measurement.tolerance_bytes), but by no more than
 //   1/64 of the limit (six times less than the margin, so noise cannot eat it) and never less
-//   than 4 KiB: for an exercise of 100 KB the tolerance (256 KiB at least) is more than its limit.
+//   than 4 KiB, the resolution of the heap's figures.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assignmentDirs } from '../../config.ts';
+import { assignmentDirs, DEFAULT_WORKER_MAX_JOBS } from '../../config.ts';
 import { grade, loadAssignment, loadAssignments, size, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { poolSize, rssLimitBytes, SandboxPool } from '../../sandbox-host/index.ts';
 import { UsageError, usageError } from '../usage.ts';
@@ -243,7 +243,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const gradable = rows.filter((r) => r.subject.sameAs === undefined && r.unreadable === undefined);
 
   const workers = Math.min(POOL_SIZE, poolSize({ perWorkerBytes: rssLimitBytes(manifest.limits.memory_cap_mb) }));
-  const pool = new SandboxPool({ size: workers, maxJobsPerWorker: 50 });
+  const pool = new SandboxPool({ size: workers, maxJobsPerWorker: DEFAULT_WORKER_MAX_JOBS });
   const progress = process.stderr.isTTY === true;
   let done = 0;
   let total = gradable.length;

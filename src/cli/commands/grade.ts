@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assignmentDirs } from '../../config.ts';
+import { assignmentDirs, DEFAULT_WORKER_MAX_JOBS } from '../../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/index.ts';
 import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess, type StartedChild } from '../../sandbox-host/index.ts';
@@ -19,9 +19,9 @@ export const GRADE_USAGE = `memgrade grade FILE_OR_DIR... [--assignment ID] [--f
                    per student, the file name as the student
   --assignment ID  default: the assignment whose folder holds the first FILE (one of its
                    solutions, say), else clinging-onto-memory
-  --format F       one file: ${FORMATS.join(', ')} (default: text; html is a
-                   self-contained report page; gradescope, prairielearn and junit are the
-                   platforms' own formats). Several files: csv (default), json or text
+  --format F       one file (default: text):
+${FORMATS.map((f) => `                     ${f.padEnd(14)}${REPORTERS[f].description}`).join('\n')}
+                   several files: csv (default), json or text
   --report-dir DIR also write each student's HTML report page, as DIR/<student>.html
 
 Assignments are read from ${DEFAULT_ASSIGNMENTS_DIR} and from the folders in
@@ -141,7 +141,7 @@ async function gradeSeveral(
   writeReport: (student: string, result: GradeResult) => void,
 ): Promise<number> {
   const size = Math.min(entries.length, poolSize({ perWorkerBytes: rssLimitBytes(assignment.manifest.limits.memory_cap_mb) }));
-  const pool = new SandboxPool({ size, maxJobsPerWorker: 50 });
+  const pool = new SandboxPool({ size, maxJobsPerWorker: DEFAULT_WORKER_MAX_JOBS });
   const results = new Array<{ result: GradeResult } | { error: string }>(entries.length);
   const progress = process.stderr.isTTY === true;
   let done = 0;

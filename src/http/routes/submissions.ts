@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codeBytes } from '../../grading/index.ts';
-import { mediaType, REPORTERS, type Reporter } from '../../report/index.ts';
+import { mediaTypes, REPORTERS } from '../../report/index.ts';
 import { InvalidCursorError, type ApiErrorCode } from '../../errors.ts';
 import type { AppDeps } from '../app.ts';
 import { refusedTarget } from '../../webhooks/index.ts';
@@ -21,6 +21,7 @@ import {
   SubmissionPage,
   SubmissionQuery,
   SubmissionRequest,
+  SUBMISSION_MEDIA_TYPE,
 } from '../schemas.ts';
 import { submissionPath, submissionView, summaryView } from '../views.ts';
 
@@ -38,28 +39,22 @@ const REFUSALS: Record<'client_share' | 'full' | 'closing' | 'client_storage', [
 const LOCATION = { Location: { type: 'string', description: 'the submission: /v1/submissions/{id}' } };
 
 type ResultFormat = (typeof RESULT_FORMATS)[number];
-/** Each format by the media type it is served as, and text/xml for JUnit too. */
-const BY_MEDIA_TYPE = new Map<string, ResultFormat>([...RESULT_FORMATS.map((f) => [mediaType(REPORTERS[f]), f] as const), ['text/xml', 'junit']]);
+/** Each format by every media type Accept may name it by. */
+const BY_MEDIA_TYPE = new Map(RESULT_FORMATS.flatMap((f) => mediaTypes(REPORTERS[f]).map((type) => [type, f] as const)));
 
 /** A format asked for by Accept alone, by its first media type (the submission's JSON stays the default). */
 function formatFromAccept(accept: string | undefined): ResultFormat | undefined {
   return BY_MEDIA_TYPE.get((accept ?? '').split(',')[0].split(';')[0].trim().toLowerCase());
 }
 
-/** The formats that are text, not JSON of a schema. */
-const TEXT_FORMATS: Partial<Record<ResultFormat, string>> = {
-  text: '?format=text: the text report',
-  html: '?format=html: the report page, self-contained',
-  junit: '?format=junit: JUnit XML, valid against the Apache Ant and the Jenkins xUnit JUnit schemas',
-};
-
 /** Each representation of GET /v1/submissions/{id}: the submission, or its result in a format, under its own media type. */
 const SUBMISSION_CONTENT = {
-  'application/json': { schema: Type.Ref(Submission) },
+  [SUBMISSION_MEDIA_TYPE]: { schema: Type.Ref(Submission) },
   ...Object.fromEntries(
     RESULT_FORMATS.map((f) => {
-      const reporter: Reporter = REPORTERS[f];
-      return [mediaType(reporter), { schema: reporter.schema ? Type.Ref(reporter.schema) : { type: 'string', description: TEXT_FORMATS[f] } }];
+      const reporter = REPORTERS[f];
+      const schema = reporter.schema ? Type.Ref(reporter.schema) : { type: 'string', description: `?format=${f}: ${reporter.description}` };
+      return [mediaTypes(reporter)[0], { schema }];
     }),
   ),
 };

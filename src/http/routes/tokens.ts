@@ -64,7 +64,7 @@ export function tokenRoutes(app: FastifyInstance, { store, envTokens, openAllowe
         response: {
           201: Type.Ref(TokenCreated, { description: 'made; the token is in the body, and nowhere else' }),
           ...errorResponses(400, 401, 403, 415, 429),
-          // Not errorResponses' 409 (a submission not graded yet, with Retry-After): waiting does not free a name.
+          // Not errorResponses' 409, which declares not_ready's Retry-After: waiting does not free a name.
           409: Type.Ref(ApiError, { description: 'a token of that name exists already (conflict): revoke it first, or choose another name' }),
         },
       },
