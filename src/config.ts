@@ -4,7 +4,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { resolve } from 'node:path';
 import { DEFAULT_ASSIGNMENTS_DIR } from './grading/index.ts';
+import { DEFAULT_SANDBOX_USER } from './sandbox-host/index.ts';
 import { ConfigError } from './errors.ts';
+
+/** Gradings after which a sandbox process is replaced: the service's default, and the command line's. */
+export const DEFAULT_WORKER_MAX_JOBS = 50;
 
 const Count = (fallback: number, description: string, minimum = 1) =>
   Type.Integer({ minimum, default: fallback, description });
@@ -45,8 +49,14 @@ export const Env = Type.Object({
     description: 'let `callback_url` point at loopback, private and other special-purpose addresses (see docs/classroom.md)',
   }),
   MEMGRADE_SANDBOX_USER: Type.String({
-    default: 'nobody',
+    default: DEFAULT_SANDBOX_USER,
     description: 'the user sandbox processes run as when the service runs as root',
+  }),
+  MEMGRADE_HEAP_SPACES_ADDON: Type.String({
+    default: '',
+    description:
+      'the native heap-space reader the sandbox processes load: empty, the one the install built (if a C++ compiler was there); ' +
+      'a path, another built file; `off`, none: the JS heap is then the whole used heap size (docs/measurement.md)',
   }),
   MEMGRADE_ASSIGNMENTS_DIRS: Type.String({
     default: '',
@@ -60,7 +70,7 @@ export const Env = Type.Object({
       '`0`: none, an API process alone (needs `MEMGRADE_DATABASE_URL`)',
   }),
   MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; `0` is half of the RAM (of the container\'s limit, in one)', 0),
-  MEMGRADE_WORKER_MAX_JOBS: Count(50, 'gradings after which a sandbox process is replaced'),
+  MEMGRADE_WORKER_MAX_JOBS: Count(DEFAULT_WORKER_MAX_JOBS, 'gradings after which a sandbox process is replaced'),
   MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, in all (`503` past it)'),
   MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, per token or address (`429` past it)'),
   MEMGRADE_STORAGE_PER_CLIENT_MB: Count(

@@ -277,18 +277,22 @@
   const SITE_MIN_BYTES = 1024;
   // Tolerance of the peak search (see `maybeSample`): an allocation that cannot lift live
   // memory more than this above the best known figure does not force a GC.
-  const MIN_TOLERANCE = 256 * 1024;
-  const TOLERANCE_FRACTION = 1 / 512;
+  const sampling = config.sampling;
+  const heapFigure = readSpaces === null ? 'used_heap' : 'data_spaces';
+  // The tolerance is also held to a fraction of the limit, so that an assignment with a small
+  // limit (100 KB) is measured finely enough to tell a pass from a fail.
+  const MIN_TOLERANCE = mathMin(sampling.tolerance.minBytes, mathFloor(config.limitBytes * sampling.tolerance.limitFraction));
+  const TOLERANCE_FRACTION = sampling.tolerance.peakFraction;
   // Step exits are measured exactly (one GC each): a step's first FIRST_EXIT_SAMPLES calls,
   // then its 16th, 32nd, 64th... and no more than MAX_EXIT_SAMPLES in a run, so that a step
   // called in a tight loop cannot turn into a GC storm, nor starve the steps that come after it.
-  const FIRST_EXIT_SAMPLES = 8;
-  const MAX_EXIT_SAMPLES = 400;
+  const FIRST_EXIT_SAMPLES = sampling.firstExitSamples;
+  const MAX_EXIT_SAMPLES = sampling.maxExitSamples;
   const MAX_TIMELINE = config.lists.timeline;
   // Heap noise a later sample must beat to take the peak over: compiled code comes and goes in
   // the used heap size (a few KB); the data spaces alone move by a few hundred bytes, and there
   // the first sample is the peak whatever its size (a whole run can stay under 16 KiB).
-  const LATER_SAMPLE_MARGIN = readSpaces === null ? 16 * 1024 : 1024;
+  const LATER_SAMPLE_MARGIN = sampling.laterSampleMargin[heapFigure];
   // Up to this peak, the harness's own heap (its records, what a pause of the inspector left) is
   // measured and taken off; a pause's with a GC of its own.
   const EXACT_HARNESS_BELOW = 16 * 1024 * 1024;
@@ -302,7 +306,7 @@
   const MAX_TRACKED_LIVE = 1000;
   // Heap the harness itself uses per tracked allocation (record, map entry, set entry).
   // It counts towards the bound on growth, so that the bound stays an upper bound.
-  const BOOKKEEPING_BYTES = 256;
+  const BOOKKEEPING_BYTES = sampling.bookkeepingBytes;
 
   const state = {
     __proto__: null,
@@ -697,12 +701,12 @@
   // A look at the heap's size is a call to the host: about 40 us here, as long as 65,536
   // iterations of a simple loop. Every 8,192 ticks made a submission's own element loop three
   // times slower; every 65,536, about 1.25 times.
-  const TICK_MASK = 65536 - 1;
-  const HEAP_STEP_DIVISOR = 16;
-  const LARGE_ARRAY = 65536;
-  const LARGE_STRING = 1048576;
-  const MIN_ALLOWANCE = 1048576;
-  const MAX_ALLOWANCE = 16777216;
+  const TICK_MASK = sampling.ticksPerLook[heapFigure] - 1;
+  const HEAP_STEP_DIVISOR = sampling.heapStepDivisor;
+  const LARGE_ARRAY = sampling.largeArray;
+  const LARGE_STRING = sampling.largeString;
+  const MIN_ALLOWANCE = sampling.allowance.minBytes;
+  const MAX_ALLOWANCE = sampling.allowance.maxBytes;
   const heapCheck = () => {
     if (!state.running) return;
     state.heapChecks++;
@@ -721,8 +725,8 @@
   };
   // Called every LOOP_BATCH iterations of a loop of the submission, which counts them itself.
   const loopTick = () => {
-    ticks += config.loopBatch;
-    if ((ticks & TICK_MASK) < config.loopBatch) heapCheck();
+    ticks += sampling.loopBatch;
+    if ((ticks & TICK_MASK) < sampling.loopBatch) heapCheck();
   };
   defineProperty(globalThis, config.tick, { value: tick, writable: false, enumerable: false, configurable: false });
   defineProperty(globalThis, config.loopTick, { value: loopTick, writable: false, enumerable: false, configurable: false });
@@ -1050,20 +1054,22 @@
       // that drive them are put there, once, so that driving one costs no allocation.
       for (let i = 0; proto !== null && typeof proto === 'object' && i < GENERATOR_METHODS.length; i++) {
         const key = GENERATOR_METHODS[i];
-        const native = GeneratorPrototype[key];
+        const native = /** @type {(value: unknown) => unknown} */ (GeneratorPrototype[key]);
+        // Called uncurried: no array of arguments made at every step of the iterator.
+        const callNative = uncurry(native);
         const drive = {
           /**
            * @this {unknown}
            * @param {unknown} value
            */
           [key](value) {
-            if (!state.running) return apply(native, this, [value]);
+            if (!state.running) return callNative(this, value);
             const measuredBefore = state.measureMs;
             const started = dateNow();
             enterStep(name);
             let done = true;
             try {
-              const result = /** @type {IteratorResult<unknown>} */ (apply(native, this, [value]));
+              const result = /** @type {IteratorResult<unknown>} */ (callNative(this, value));
               // The native's own fresh result: nothing of the submission's is read.
               done = result.done === true;
               return result;
@@ -1283,6 +1289,7 @@
       heap_checks: state.heapChecks,
       liveness_failures: state.livenessFailures,
       tolerance_bytes: tolerance(),
+      heap_figure: heapFigure,
       measure_ms: state.measureMs,
       run_ms: dateNow() - state.startedAt,
       steps,

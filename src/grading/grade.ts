@@ -40,6 +40,7 @@ export function buildJob(assignment: Assignment, code: string): SandboxJob {
     hiddenSetup: manifest.hidden_check?.setup ?? null,
     limits: {
       memoryCapMb: manifest.limits.memory_cap_mb,
+      peakBytes: manifest.limits.peak_bytes,
       timeoutMs: manifest.limits.timeout_ms,
       cpuTimeMs: manifest.limits.cpu_time_ms,
       explainMs: manifest.limits.explain_ms,
@@ -76,7 +77,7 @@ function emptyResult(assignment: Assignment, verdict: Verdict, durationMs: numbe
       cpu_time_ms: limits.cpu_time_ms,
       max_code_bytes: limits.max_code_bytes,
     },
-    measurement: { gc_count: 0, measure_ms: 0, tolerance_bytes: 0 },
+    measurement: { gc_count: 0, measure_ms: 0, tolerance_bytes: 0, heap_figure: null },
     duration_ms: durationMs,
     score: 0,
     max_score: 0,
@@ -131,7 +132,7 @@ function fromReport(
     allocations: report.allocations,
     timeline: report.timeline,
     error: report.error === null ? null : submissionError(report.error),
-    measurement: { gc_count: report.gc_count, measure_ms: report.measure_ms, tolerance_bytes: report.tolerance_bytes },
+    measurement: { gc_count: report.gc_count, measure_ms: report.measure_ms, tolerance_bytes: report.tolerance_bytes, heap_figure: report.heap_figure },
   };
   const shown = sizes(limit);
   const peakText = `peak ${shown(report.peak_bytes)}${report.peak_step ? ` (in ${report.peak_step})` : ''}`;

@@ -118,6 +118,11 @@ export const GradeResult = Type.Object(
         gc_count: Type.Integer(),
         measure_ms: Type.Number(),
         tolerance_bytes: Type.Integer({ description: 'peak_bytes is at most this far below the exact maximum' }),
+        heap_figure: Type.Union([...IsolateReport.properties.heap_figure.anyOf, Type.Null()], {
+          description:
+            "what peak_heap_bytes counts: `data_spaces`, the JS heap's data (the native heap-space reader, built at install where a " +
+            'C++ compiler is), or `used_heap`, which also counts compiled code (tens of KB more, and less steady); null when nothing ran',
+        }),
       },
       { additionalProperties: false },
     ),

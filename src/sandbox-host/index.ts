@@ -4,7 +4,7 @@
 // it would load isolated-vm into the caller.
 export { SandboxPool, poolSize, PoolClosedError, type RunHooks } from './pool.ts';
 export { SandboxProcess, SANDBOX_ENTRY, rssLimitBytes } from './sandbox-process.ts';
-export type { StartedChild } from './start.ts';
+export { DEFAULT_SANDBOX_USER, type StartedChild } from './start.ts';
 export { sandboxLaunch } from './launch.ts';
 export { SUBMISSION_FILE } from './constants.ts';
 export {

@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { parseReport } from './boundary.ts';
 import { SUBMISSION_FILE } from './constants.ts';
+import { heapSpacesReader } from './heap-reader.ts';
 import { readHolders, type CallFrame, type PausedState, type RunScript } from './holders.ts';
 import { InspectorClient } from './inspector.ts';
-import { LOOP_BATCH, LOOP_TICK, originalColumn, TICK, type Instrumented } from './instrument.ts';
+import { LOOP_TICK, originalColumn, TICK, type Instrumented } from './instrument.ts';
 import { ivm, type ivmModule } from './isolated-vm.ts';
 import { LIST_LIMITS } from './list-limits.ts';
 import { readLiveness } from './liveness.ts';
+import { SAMPLING } from './sampling.ts';
 import { trimStack } from './stacks.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { Timeline } from './timings.ts';
@@ -18,19 +20,6 @@ import type { ExplainMode, Harness, HarnessConfig, HostStats, IsolateReport, Pea
 
 const PRELUDE_FILE = 'memgrade:harness';
 const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
-
-/**
- * The native heap-space reader (sandbox/native/heap-spaces.cc, built by
- * scripts/build-heap-spaces.sh), when MEMGRADE_HEAP_SPACES_ADDON names it: the heap figure is
- * then the data spaces' only, without compiled code and bytecode. Loaded once per process, from
- * Node's own isolate, as isolated-vm requires.
- */
-const HEAP_SPACES_ADDON = process.env.MEMGRADE_HEAP_SPACES_ADDON ?? '';
-let heapSpacesModule: ivmModule.NativeModule | null | undefined;
-const heapSpaces = () => {
-  if (heapSpacesModule === undefined) heapSpacesModule = HEAP_SPACES_ADDON === '' ? null : new ivm.NativeModule(HEAP_SPACES_ADDON);
-  return heapSpacesModule;
-};
 
 const MODULE_SYNTAX = /Cannot use import statement outside a module|Unexpected token 'export'/;
 const CPU_POLL_MS = 25;
@@ -280,13 +269,14 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       hiddenSetup: job.hiddenSetup ?? '',
       tick: TICK,
       loopTick: LOOP_TICK,
-      loopBatch: LOOP_BATCH,
+      sampling: SAMPLING,
+      limitBytes: job.limits.peakBytes,
       explain: options.explain,
       measure: options.hiddenSeed === undefined,
       text: TEXT_LIMITS,
       lists: LIST_LIMITS,
     };
-    const spaces = heapSpaces();
+    const spaces = heapSpacesReader();
     const spacesInIsolate = spaces === null ? undefined : (await spaces.create(context)).derefInto();
     harness = (await install.apply(undefined, [new ivm.Callback(readStats), new ivm.ExternalCopy(config).copyInto(), spacesInIsolate], {
       result: { reference: true },

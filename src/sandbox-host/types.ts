@@ -10,6 +10,7 @@
 // submission is hostile, and what crosses from the isolate or the child is refused past it.
 import { Type, type Static, type StringOptions, type TProperties } from '@sinclair/typebox';
 import { LIST_LIMITS } from './list-limits.ts';
+import type { Sampling } from './sampling.ts';
 import { cutLength, TEXT_LIMITS } from './text-limits.ts';
 
 export const NAME = cutLength(TEXT_LIMITS.name);
@@ -47,6 +48,8 @@ export type EntryArg = string | number | boolean | null | { value: unknown };
 
 export interface SandboxLimits {
   memoryCapMb: number;
+  /** The assignment's limit on the peak. */
+  peakBytes: number;
   timeoutMs: number;
   cpuTimeMs: number;
   /** Budget of the replay that finds who holds what at the peak; 0 turns it off. */
@@ -75,7 +78,9 @@ export interface HarnessConfig {
   /** Globals the instrumented submission calls (instrument.ts). */
   tick: string;
   loopTick: string;
-  loopBatch: number;
+  sampling: Sampling;
+  /** The assignment's limit on the peak: the sampling tolerance is held to a fraction of it. */
+  limitBytes: number;
   explain: ExplainMode;
   /** False for the hidden check's run, which measures nothing. */
   measure: boolean;
@@ -86,8 +91,8 @@ export interface HarnessConfig {
 /**
  * The host's callback for the isolate's figures, [external bytes, used heap bytes]: mode 1 also
  * takes them as the baseline, mode 2 is an estimate (no GC before it), none an exact sample.
- * `heap`, when the harness reads the heap spaces itself (MEMGRADE_HEAP_SPACES_ADDON), is the
- * heap figure to use instead of the isolate's used heap size.
+ * `heap`, when the harness reads the heap spaces itself (heap-reader.ts), is the heap figure to
+ * use instead of the isolate's used heap size.
  */
 export type HostStats = (mode?: 1 | 2, heap?: number) => [external: number, heap: number];
 
@@ -278,6 +283,8 @@ export const IsolateReport = Type.Object(
     liveness_failures: Type.Integer({ minimum: 0 }),
     /** How far below the exact maximum the reported peak may be (the sampling tolerance). */
     tolerance_bytes: Type.Integer(),
+    /** What the heap part counts: the data spaces (the native reader), or the whole used heap. */
+    heap_figure: Type.Union([Type.Literal('data_spaces'), Type.Literal('used_heap')]),
     measure_ms: Type.Number(),
     run_ms: Type.Number(),
     /** The script's top level when it ran any, each step of the manifest (100 at most), the entry point. */

@@ -59,7 +59,7 @@ export function gradeResult(change: Partial<GradeResult> = {}): GradeResult {
     timeline: [],
     error: null,
     limits: { peak_bytes: 1024, memory_cap_bytes: 1 << 26, timeout_ms: 5000, cpu_time_ms: 5000, max_code_bytes: 65536 },
-    measurement: { gc_count: 2, measure_ms: 1.5, tolerance_bytes: 0 },
+    measurement: { gc_count: 2, measure_ms: 1.5, tolerance_bytes: 0, heap_figure: 'data_spaces' },
     duration_ms: 12.5,
     score: 2.5,
     max_score: 10,

@@ -60,6 +60,7 @@ export function report(overrides: Partial<IsolateReport> = {}): IsolateReport {
     heap_checks: 1,
     liveness_failures: 0,
     tolerance_bytes: 0,
+    heap_figure: 'data_spaces',
     measure_ms: 1.5,
     run_ms: 9,
     steps: [

@@ -182,7 +182,7 @@ describe('grade, before and after the runner', () => {
     assert.deepEqual([job.check, job.hiddenSetup], ['check', 'hidden_setup']);
     assert.deepEqual(job.helpers.globals, ['SIZE', 'load', 'double_it']);
     assert.equal(job.helpers.filename, 'tiny-sum/helpers.js');
-    assert.deepEqual(job.limits, { memoryCapMb: 64, timeoutMs: 3000, cpuTimeMs: 3000, explainMs: 3000 });
+    assert.deepEqual(job.limits, { memoryCapMb: 64, peakBytes: 2500000, timeoutMs: 3000, cpuTimeMs: 3000, explainMs: 3000 });
   });
 });
 
