@@ -1,5 +1,6 @@
-// `npm run bench`: what a grading costs, measured against the same pipeline run bare, and
-// against the Python original the exercise comes from, all in one run on this machine.
+// `npm run bench:exercise`: what a grading of exercise 2 (clinging-onto-memory) costs, step by
+// step, measured against the same pipeline run bare, and against the Python original the exercise
+// comes from, all in one run on this machine. `npm run bench` covers every assignment.
 //
 // - Grading: the real path, `grade(assignment, code, new SandboxProcess())`, over the
 //   assignment's full-size reference solutions. One sandbox process is reused across runs after
@@ -110,7 +111,7 @@ class Worker {
 
 function bareInProcess(code: string): BareRun {
   gc();
-  const bare = loadBare(assignment.helpersSource, code, manifest.globals, manifest.steps, manifest.check ?? 'check', manifest.entry_point);
+  const bare = loadBare(assignment.helpersSource, code, manifest);
   const run = bare.run();
   if (!run.correct) throw new Error('the bare pipeline returned a wrong result');
   return run;
