@@ -1,6 +1,13 @@
 // Turns the holders found at the peak into what a student reads: who holds each allocation,
 // a hint where the holder is in the submission, and the budget in the exercise's own unit.
-import { SUBMISSION_FILE, type AllocationRecord, type HolderRecord, type IsolateReport, type PeakHolders } from '../sandbox-host/index.ts';
+import {
+  SUBMISSION_FILE,
+  type AllocationRecord,
+  type HeapHolderRecord,
+  type HolderRecord,
+  type IsolateReport,
+  type PeakHolders,
+} from '../sandbox-host/index.ts';
 import type { Assignment } from './assignments.ts';
 import { sizes } from './format.ts';
 import type { GradeResult, LiveAllocation } from './result.ts';
@@ -52,6 +59,36 @@ function hintFor(holders: HolderRecord[], bytes: number, peakStep: string | null
   }
 }
 
+/** What a student can change about a binding that keeps the JS heap alive at the peak. */
+function heapHintFor(holder: HeapHolderRecord, assignment: Assignment): string | null {
+  if (holder.file !== null && holder.file !== SUBMISSION_FILE) return null;
+  const size = sizes(assignment.manifest.limits.peak_bytes)(holder.bytes);
+  const through = holder.path === '' ? '' : ` through \`${holder.name}${holder.path}\``;
+  switch (holder.kind) {
+    case 'local':
+    case 'parameter':
+      return (
+        `\`${holder.name}\`, a ${holder.kind} of ${holder.function}, keeps ${size} alive${through}: if its values are used one at a time, ` +
+        'make them one at a time (a generator, or a loop that keeps only what the next value needs) instead of keeping them all'
+      );
+    case 'global':
+    case 'module':
+    case 'closure':
+      return (
+        `${holder.kind === 'closure' ? `\`${holder.name}\`, captured by a closure,` : `the top-level \`${holder.name}\``} keeps ${size} alive` +
+        `${through} for as long as the program runs: what a class, a closure or the top level holds outlives every call; keep it ` +
+        'with the object it belongs to (an instance field, a WeakMap), or bound it, so that it dies with that object'
+      );
+    case 'temporary':
+      return (
+        `values passed between calls in ${holder.function} keep ${size} alive: V8 keeps the arguments of a nested call until it ` +
+        'returns, so all of them exist at once; make and pass them one at a time (lazily) instead'
+      );
+    default:
+      return null;
+  }
+}
+
 export function explain(
   assignment: Assignment,
   code: string,
@@ -98,6 +135,7 @@ export function explain(
       reason: holders.status === 'missing' ? holders.reason : null,
       summary,
       lower_bound_bytes: lower,
+      heap_holders: holders.status === 'complete' ? holders.heap.map((h) => ({ ...h, hint: heapHintFor(h, assignment) })) : [],
     },
   };
 }

@@ -4,7 +4,19 @@
 // process, and one that breaks a bound (a compromised child, a harness defect) is refused
 // before it is stored or shown.
 import { Type, type Static } from '@sinclair/typebox';
-import { AllocationBase, HiddenCheck, HolderRecord, IsolateReport, NAME, Nullable, SENTENCE, Text, ThrownError } from '../sandbox-host/index.ts';
+import {
+  AllocationBase,
+  HeapHolderRecord,
+  HiddenCheck,
+  HolderRecord,
+  IsolateReport,
+  LIST_LIMITS,
+  NAME,
+  Nullable,
+  SENTENCE,
+  Text,
+  ThrownError,
+} from '../sandbox-host/index.ts';
 
 export const GradeStatus = Type.Union([Type.Literal('passed'), Type.Literal('failed'), Type.Literal('error')], {
   description: 'passed: correct and under the limit; failed: ran but missed the limit or the result; error: could not be graded to the end',
@@ -45,6 +57,21 @@ export const Explanation = Type.Object(
     reason: Nullable(Text(SENTENCE, { description: 'why the holders are missing' })),
     summary: Text(SENTENCE),
     lower_bound_bytes: Type.Integer({ description: 'the least peak the assignment allows' }),
+    heap_holders: Type.Array(
+      Type.Object(
+        {
+          ...HeapHolderRecord.properties,
+          hint: Nullable(Text(SENTENCE, { description: 'what the student can change, when the holder is in the submission' })),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        maxItems: LIST_LIMITS.heapHolders,
+        description:
+          'when the peak is mostly JS heap (1 MiB or more): the variables that alone keep it alive, largest first, from a heap snapshot at the peak ' +
+          '(the first 8, each at least 1/50 of the heap part); a temporary is what only the stack keeps: values passed between calls',
+      },
+    ),
   },
   { additionalProperties: false },
 );

@@ -169,7 +169,17 @@ function holdersTable(result: GradeResult, colours: Map<string, string>): string
   const explanation = result.explanation;
   const summary = explanation ? `<p class="summary">${esc(explanation.summary)}</p>` : '';
   const missing = explanation?.status === 'missing' ? `<p class="missing">Who held what is missing: ${esc(explanation.reason)}.</p>` : '';
-  return summary + missing + table('holders', ['allocation', 'size', 'step', 'allocated at', 'held by', 'hint'], rows);
+  const onHeap = (explanation?.heap_holders ?? []).map(
+    (h) =>
+      `<tr><td>${esc(describeHolder(h))}</td><td class="num">${size(h.bytes)}</td>` +
+      `<td><code>${esc(h.kind === 'temporary' ? h.path.trim() : h.name + h.path)}</code></td><td>${h.hint ? withCode(h.hint) : ''}</td></tr>`,
+  );
+  return (
+    summary +
+    missing +
+    table('holders', ['allocation', 'size', 'step', 'allocated at', 'held by', 'hint'], rows) +
+    (onHeap.length > 0 ? table('heap-holders', ['JS heap kept by', 'size', 'through', 'hint'], onHeap) : '')
+  );
 }
 
 function stepsTable(result: GradeResult, colours: Map<string, string>): string {

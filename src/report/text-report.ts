@@ -48,6 +48,14 @@ export function textReport(result: GradeResult, assignment: Assignment): string 
     }
     if (result.untracked_at_peak_bytes > 0) out.push(`  - ${size(result.untracked_at_peak_bytes).padStart(10)}  in allocations under 1 KiB`);
   }
+  if (result.explanation && result.explanation.heap_holders.length > 0) {
+    out.push('', 'JS heap kept alive at the peak, by who kept it, largest first:');
+    for (const h of result.explanation.heap_holders) {
+      const through = h.path === '' ? '' : `, through ${h.kind === 'temporary' ? h.path.trim() : h.name + h.path}`;
+      out.push(`  - ${size(h.bytes).padStart(10)}  ${describeHolder(h)}${through}`);
+      if (h.hint) out.push(`      hint: ${h.hint}`);
+    }
+  }
   if (result.explanation) {
     out.push('', result.explanation.summary);
     if (result.explanation.status === 'missing') out.push(`(Who held what is missing: ${result.explanation.reason}.)`);

@@ -7,9 +7,11 @@ export { SandboxProcess, SANDBOX_ENTRY, rssLimitBytes } from './sandbox-process.
 export { DEFAULT_SANDBOX_USER, type StartedChild } from './start.ts';
 export { sandboxLaunch } from './launch.ts';
 export { SUBMISSION_FILE } from './constants.ts';
+export { LIST_LIMITS } from './list-limits.ts';
 export {
   AllocationBase,
   HiddenCheck,
+  HeapHolderRecord,
   HolderRecord,
   IsolateReport,
   NAME,

@@ -86,6 +86,10 @@ export class InspectorClient {
     this.listeners.set(method, listener);
   }
 
+  off(method: string): void {
+    this.listeners.delete(method);
+  }
+
   /**
    * Once the run is over: resolves true when the isolate has taken every message dispatched so
    * far, false after `timeoutMs`. Messages are taken in order, so one more answered request

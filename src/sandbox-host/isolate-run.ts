@@ -2,8 +2,11 @@
 // - the measured run, which also reads who holds what at each new peak;
 // - the hidden check, a small run on input the submission cannot predict, when the assignment
 //   has one: a submission that returns a hard-coded answer fails it;
-// - a replay that pauses at the peak, only when the measured run could not read its holders
-//   (the peak rose more often than it reads, or a read failed).
+// - a replay that pauses at the peak, when the measured run could not read its holders (the
+//   peak rose more often than it reads, or a read failed), or when the peak is mostly JS heap
+//   (1 MiB or more of it): the replay then also takes a heap snapshot there, to learn which
+//   variables keep the heap alive (heap-holders.ts), which the measured run cannot afford at
+//   every new peak.
 // The verdict needs the first two only: `onMeasured` hands it out before a replay starts.
 import { randomInt } from 'node:crypto';
 import type { PausedState } from './holders.ts';
@@ -14,6 +17,7 @@ import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { Timeline } from './timings.ts';
 import {
   MAX_HOLDERS_SENT,
+  type HeapHolderRecord,
   type HiddenCheck,
   type HolderRecord,
   type IsolateReport,
@@ -25,6 +29,8 @@ import {
 
 /** Peaks at which the measured run reads who holds what; past them, a replay reads the last. */
 const MAX_HOLDER_READS = 24;
+/** A peak with at least this much JS heap, and more heap than ArrayBuffers, has its heap explained. */
+const HEAP_HOLDERS_MIN_BYTES = 1024 * 1024;
 
 export interface IsolateRunHooks {
   /** Called whenever the exact live figure reaches a new high, so a parent can keep it. */
@@ -78,24 +84,26 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
     return { kind: 'report', report, hidden, holders: { status: 'missing', reason: 'the explanation is turned off for this assignment' } };
   }
   const read = first.paused.get(report.peak_seq);
-  if (read !== undefined || report.live_at_peak.length === 0) {
-    return { kind: 'report', report, hidden, holders: holdersAtPeak(job, report, read) };
+  const onHeap = report.peak_heap_bytes >= HEAP_HOLDERS_MIN_BYTES && report.peak_heap_bytes > report.peak_external_bytes;
+  if (!onHeap && (read !== undefined || report.live_at_peak.length === 0)) {
+    return { kind: 'report', report, hidden, holders: holdersAtPeak(job, report, read, []) };
   }
-  const why = first.explainFailure ?? `the peak rose more than ${MAX_HOLDER_READS} times`;
+  const why = onHeap ? 'the peak is mostly JS heap' : (first.explainFailure ?? `the peak rose more than ${MAX_HOLDER_READS} times`);
   hooks.onMeasured?.({ kind: 'report', report, hidden, holders: { status: 'missing', reason: `${why}; a replay was not finished` } });
-  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why, instrumented, hooks.timeline?.under('replay.')) };
+  return { kind: 'report', report, hidden, holders: await replayToPeak(job, report, why, onHeap, instrumented, hooks.timeline?.under('replay.')) };
 }
 
 /**
  * Runs the submission again with the inspector on, pauses at the sample that was the peak (the
  * run is deterministic: same clock, same random numbers, so the same allocation is the same
- * sample) and reads every frame's scopes. Its own time budget; the grade stands whatever
- * happens here.
+ * sample) and reads every frame's scopes, and with `onHeap` a heap snapshot. Its own time
+ * budget; the grade stands whatever happens here.
  */
 async function replayToPeak(
   job: SandboxJob,
   report: IsolateReport,
   why: string,
+  onHeap: boolean,
   instrumented: Instrumented | null,
   timeline: Timeline | undefined,
 ): Promise<PeakHolders> {
@@ -103,12 +111,18 @@ async function replayToPeak(
   const replay = noted(
     await runSubmission(
       { ...job, limits: { ...job.limits, timeoutMs: budget } },
-      { explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark }, explainBudgetMs: budget, instrumented, timeline },
+      {
+        explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark },
+        explainBudgetMs: budget,
+        instrumented,
+        timeline,
+        heapHolders: onHeap ? { heapBytes: report.peak_heap_bytes } : undefined,
+      },
     ),
   );
   // The replay numbers its samples its own way: its one read is the peak's.
   const read = [...replay.paused.values()][0];
-  if (read !== undefined) return holdersAtPeak(job, report, read);
+  if (read !== undefined && (!onHeap || replay.heap !== null)) return holdersAtPeak(job, report, read, replay.heap ?? []);
   const failure =
     replay.explainFailure ?? (replay.measured.kind === 'timeout' ? `the replay ran past its ${budget} ms budget` : 'the replay did not reach the same peak');
   return { status: 'missing', reason: `${why}, and ${failure}` };
@@ -120,8 +134,8 @@ async function replayToPeak(
  * temporary: V8's interpreter keeps the call arguments of nested expressions in frame
  * registers, which the inspector does not show.
  */
-function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedState | undefined): PeakHolders {
-  if (state === undefined) return { status: 'complete', held: [], frames: [] };
+function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedState | undefined, heap: HeapHolderRecord[]): PeakHolders {
+  if (state === undefined) return { status: 'complete', held: [], frames: [], heap };
   // Bounded as the parent's check requires: function names are the submission's to choose, and
   // a deep recursion has as many frames, and holders, as it likes.
   const named = <T extends { function: string }>(list: T[]) =>
@@ -143,6 +157,7 @@ function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedStat
     status: 'complete',
     held: report.live_at_peak.map((a) => ({ id: a.id, holders: named(state.held.get(a.id) ?? [unnamed(a)]) })),
     frames,
+    heap,
   };
 }
 

@@ -8,4 +8,6 @@ export const LIST_LIMITS = {
   lifetimes: 500,
   /** Allocations listed as alive at the peak, largest first. */
   listedAtPeak: 100,
+  /** Variables (and temporaries) that keep the JS heap alive at the peak, largest first. */
+  heapHolders: 8,
 } as const;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseReport } from './boundary.ts';
 import { SUBMISSION_FILE } from './constants.ts';
+import { readHeapHolders } from './heap-holders.ts';
 import { heapSpacesReader } from './heap-reader.ts';
 import { readHolders, type CallFrame, type PausedState, type RunScript } from './holders.ts';
 import { InspectorClient } from './inspector.ts';
@@ -16,7 +17,18 @@ import { SAMPLING } from './sampling.ts';
 import { trimStack } from './stacks.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { Timeline } from './timings.ts';
-import type { ExplainMode, Harness, HarnessConfig, HostStats, IsolateReport, PeakSoFar, RunOutcome, SandboxJob, ThrownError } from './types.ts';
+import type {
+  ExplainMode,
+  Harness,
+  HarnessConfig,
+  HeapHolderRecord,
+  HostStats,
+  IsolateReport,
+  PeakSoFar,
+  RunOutcome,
+  SandboxJob,
+  ThrownError,
+} from './types.ts';
 
 const PRELUDE_FILE = 'memgrade:harness';
 const PRELUDE_SOURCE = readFileSync(new URL('../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
@@ -40,6 +52,9 @@ export interface RunOptions {
   instrumented: Instrumented | null;
   /** Where this run's time goes (bench:cli). */
   timeline?: Timeline;
+  /** At the pause, also take a heap snapshot and charge the variables what they keep alive
+   * (heap-holders.ts): the heap part of the peak being explained. */
+  heapHolders?: { heapBytes: number };
 }
 
 /** A run's outcome before the peak is explained and the hidden check is added. */
@@ -51,6 +66,8 @@ export interface RunResult {
   paused: Map<number, PausedState>;
   /** Why a read of who holds what failed or was skipped, if one did. */
   explainFailure: string | null;
+  /** Who kept the JS heap alive at the pause, when `heapHolders` asked for it and it was read. */
+  heap: HeapHolderRecord[] | null;
   /** The isolate was left in a state this process should not run another isolate in. */
   recycle: boolean;
 }
@@ -104,6 +121,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   let peak: PeakSoFar | null = null;
   let deadlineHit: 'wall' | 'cpu' | null = null;
   const paused = new Map<number, PausedState>();
+  let heap: HeapHolderRecord[] | null = null;
   let explainFailure: string | null = null;
   const explainDeadline = Date.now() + options.explainBudgetMs;
 
@@ -164,6 +182,12 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
       const read = await Promise.race([readHolders(client!, frames, scriptOf), late]);
       if (read === 'late') explainFailure = `reading who held what ran past its ${options.explainBudgetMs} ms budget`;
       else if (read !== null) paused.set(read.seq, read);
+      if (read !== 'late' && read !== null && options.heapHolders !== undefined) {
+        const skip = [...job.helpers.globals, ...[job.check, job.hiddenSetup].filter((name) => name !== null)];
+        const onHeap = await Promise.race([readHeapHolders(client!, frames, read.frames, scriptOf, skip, options.heapHolders.heapBytes), late]);
+        if (onHeap === 'late') explainFailure = `reading who held the heap ran past its ${options.explainBudgetMs} ms budget`;
+        else heap = onHeap;
+      }
     } catch (error) {
       explainFailure = `the paused run could not be read: ${cutText(error instanceof Error ? error.message : String(error), TEXT_LIMITS.name)}`;
     } finally {
@@ -329,7 +353,7 @@ export async function runSubmission(job: SandboxJob, options: RunOptions): Promi
   const recycle = await closeIsolate(isolate, client);
   clearTimeout(hardStop);
   timeline?.mark('closed');
-  return { measured, paused, explainFailure, recycle };
+  return { measured, paused, explainFailure, heap, recycle };
 }
 
 /**

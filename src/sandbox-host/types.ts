@@ -235,6 +235,17 @@ export const HolderRecord = Type.Object(
 export type HolderRecord = Static<typeof HolderRecord>;
 export type HolderKind = HolderRecord['kind'];
 
+/** A binding (or the stack's temporaries) and the JS heap it alone keeps alive at the peak. */
+export const HeapHolderRecord = Type.Object(
+  {
+    ...HolderRecord.properties,
+    path: Text(NAME, { description: 'where most of it is, from the binding: `.prototype.f <closure memo>`, `[0]`; empty for itself' }),
+    bytes: Type.Integer({ minimum: 0, description: 'what it alone keeps alive: its retained size in a heap snapshot at the peak' }),
+  },
+  { additionalProperties: false },
+);
+export type HeapHolderRecord = Static<typeof HeapHolderRecord>;
+
 /** The check of a second, small run on input the submission could not predict. */
 export const HiddenCheck = Type.Object(
   {
@@ -324,6 +335,8 @@ export const PeakHolders = Type.Union([
         Type.Object({ function: Text(NAME), file: Text(NAME), line: Type.Integer() }, { additionalProperties: false }),
         { maxItems: MAX_HOLDERS_SENT },
       ),
+      /** Who keeps the JS heap alive, when the peak is mostly heap (heap-holders.ts); else empty. */
+      heap: Type.Array(HeapHolderRecord, { maxItems: LIST_LIMITS.heapHolders }),
     },
     { additionalProperties: false },
   ),

@@ -92,7 +92,7 @@ describe('the messages of a sandbox child, in its parent', () => {
     const crashed = { kind: 'crashed', message: 'x'.repeat(1_000_000), peak: null };
     refused(parseChildMessage({ type: 'result', id: 3, outcome: crashed, recycle: false }), /^at \/outcome\/message: Expected string length/);
     const holders = [{ name: 'a', kind: 'local', function: 'f', file: null, line: 1 }];
-    const crowded = { status: 'complete', held: [{ id: 1, holders: Array.from({ length: MAX_HOLDERS_SENT + 1 }, () => holders[0]) }], frames: [] };
+    const crowded = { status: 'complete', held: [{ id: 1, holders: Array.from({ length: MAX_HOLDERS_SENT + 1 }, () => holders[0]) }], frames: [], heap: [] };
     const withCrowd = { type: 'result', id: 3, outcome: { ...outcome, holders: crowded }, recycle: false };
     refused(parseChildMessage(withCrowd), /^at \/outcome\/holders\/held\/0\/holders: /);
     refused(parsePeakLine('(node:12) Warning: something'), /^not JSON$/);

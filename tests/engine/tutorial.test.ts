@@ -34,6 +34,16 @@ describe('fibonacci-sequence', () => {
     assert.ok(s.fibonacci.live_after_bytes > 135 * MiB);
     assert.match(r.check?.message ?? '', /^the full-size hash is 4657n and all 8 cases of test_exercise_1\.py pass$/);
     assert.equal(r.hidden_check?.correct, true, r.hidden_check?.message);
+    // Who kept the heap: the three lists, made as the arguments of chain(...), which no variable
+    // holds; a heap snapshot at the peak finds them on the stack of generate_fibonacci_hash.
+    assert.equal(r.explanation?.status, 'complete', r.explanation?.reason ?? '');
+    const [held] = r.explanation?.heap_holders ?? [];
+    assert.deepEqual(
+      [held.kind, held.name, held.function, held.path],
+      ['temporary', 'a temporary of generate_fibonacci_hash', 'generate_fibonacci_hash', ' (3 Array)'],
+    );
+    assert.ok(held.bytes > 135 * MiB && held.bytes <= r.peak_heap_bytes!, `${held.bytes}`);
+    assert.match(held.hint ?? '', /one at a time \(lazily\)/);
   });
 
   test('the generator: fibonacci is a step while its iterators are driven; the hidden run hashes other lengths', async () => {
@@ -77,12 +87,20 @@ describe('lru-cache', () => {
     );
     assert.ok(s.Counter.live_after_bytes > 500 * MiB);
     assert.match(r.hidden_check?.message ?? '', /of the hidden ranges \d+ and \d+ are right$/);
+    // Who kept the heap: the cache the helper's `cache` made, in the closure of the method it
+    // replaced on the class's prototype; the class is a top-level binding of the submission's.
+    assert.equal(r.explanation?.status, 'complete', r.explanation?.reason ?? '');
+    const [held] = r.explanation?.heap_holders ?? [];
+    assert.deepEqual([held.kind, held.name, held.path], ['global', 'Algorithms', '.prototype.factorial_plus <closure memo>']);
+    assert.ok(held.bytes > 500 * MiB, `${held.bytes}`);
+    assert.match(held.hint ?? '', /an instance field, a WeakMap/);
   });
 
   test("the tutorial's solution: a cache per instance goes with it", async () => {
     const r = await grader.grade(ID, solution(ID, 'per-instance'));
     assert.equal(r.status, 'passed', r.message);
     assert.ok(stepsOf(r).Counter.live_after_bytes < MiB);
+    assert.deepEqual(r.explanation?.heap_holders, [], 'under 1 MiB of heap: no snapshot taken');
   });
 });
 

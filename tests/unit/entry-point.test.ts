@@ -19,7 +19,7 @@ const HEAP = {
     limits: { ...tiny.manifest.limits, peak_bytes: 102_400 },
   },
 };
-const NONE: PeakHolders = { status: 'complete', held: [], frames: [] };
+const NONE: PeakHolders = { status: 'complete', held: [], frames: [], heap: [] };
 
 describe('the entry point of the manifest, not process_data', () => {
   test("the report page's verdict names it", () => {
@@ -32,7 +32,7 @@ describe('the entry point of the manifest, not process_data', () => {
 
   test('the hint for a top-level binding names it', () => {
     const global = holder({ name: 'data', kind: 'global', file: null, line: null });
-    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [global] }], frames: [] };
+    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [global] }], frames: [], heap: [] };
     const [a] = explain(HEAP, CODE, report({ live_at_peak: [allocation()] }), held).live_at_peak;
     assert.match(a.hint ?? '', /: keep the array local to generate_fibonacci_hash, or set it to null once used$/);
   });

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { explain } from '../../src/grading/explain.ts';
-import type { HolderRecord, PeakHolders } from '../../src/sandbox-host/types.ts';
+import type { HeapHolderRecord, HolderRecord, PeakHolders } from '../../src/sandbox-host/types.ts';
 import { allocation, CODE, HELPERS_FILE, HOLDERS, holder, MiB, report, tiny } from './records.ts';
 
 /** The hint for one 1 MiB allocation (id 1) held by `holders`, at a peak in double_it. */
 function hint(holders: HolderRecord[], code = CODE): string | null {
-  const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders }], frames: [] };
+  const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders }], frames: [], heap: [] };
   return explain(tiny, code, report({ live_at_peak: [allocation()] }), held).live_at_peak[0].hint;
 }
 
@@ -59,7 +59,7 @@ describe('hints', () => {
   });
 
   test('without a peak step, the hint says "at the peak" only', () => {
-    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [holder({ name: 'c', kind: 'closure' })] }], frames: [] };
+    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [holder({ name: 'c', kind: 'closure' })] }], frames: [], heap: [] };
     const [a] = explain(tiny, CODE, report({ peak_step: null, live_at_peak: [allocation()] }), held).live_at_peak;
     assert.match(a.hint ?? '', /still holds 1\.0 MiB at the peak: a closure/);
   });
@@ -68,7 +68,7 @@ describe('hints', () => {
 describe('the allocations alive at the peak', () => {
   test('largest first, ties by id; holders matched by id', () => {
     const live = [allocation({ id: 3, bytes: MiB }), allocation({ id: 1, bytes: MiB }), allocation({ id: 2, bytes: 3 * MiB })];
-    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [holder()] }], frames: [] };
+    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: [holder()] }], frames: [], heap: [] };
     const out = explain(tiny, CODE, report({ live_at_peak: live }), held).live_at_peak;
     assert.deepEqual(out.map((a) => a.id), [2, 1, 3]);
     assert.deepEqual(out.map((a) => a.holders.length), [0, 1, 0]);
@@ -76,7 +76,7 @@ describe('the allocations alive at the peak', () => {
 
   test('eight holders are listed, the rest counted', () => {
     const many = Array.from({ length: 11 }, (_, i) => holder({ name: `v${i}` }));
-    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: many }], frames: [] };
+    const held: PeakHolders = { status: 'complete', held: [{ id: 1, holders: many }], frames: [], heap: [] };
     const [a] = explain(tiny, CODE, report({ live_at_peak: [allocation()] }), held).live_at_peak;
     assert.deepEqual(a.holders.map((h) => h.name), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']);
     assert.equal(a.holders_omitted, 3);
@@ -92,6 +92,7 @@ describe('the summary', () => {
       summary:
         '2 allocations were alive at the peak (2.1 x 1 MB array); the limit holds 2 x 1 MB array, and the exercise can be done in 1.9 MiB (2 x 1 MB array).',
       lower_bound_bytes: 2_000_000,
+      heap_holders: [],
     });
   });
 
@@ -104,3 +105,32 @@ describe('the summary', () => {
     assert.deepEqual([out.live_at_peak[0].holders, out.live_at_peak[0].hint], [[], null]);
   });
 });
+
+describe('who keeps the JS heap', () => {
+  const heapHolder = (overrides: Partial<HeapHolderRecord>): HeapHolderRecord => ({
+    name: 'output',
+    kind: 'local',
+    function: 'fibonacci',
+    file: 'submission.js',
+    line: 8,
+    path: '',
+    bytes: 3 * MiB,
+    ...overrides,
+  });
+  const heapHints = (heap: HeapHolderRecord[]) =>
+    explain(tiny, CODE, report(), { status: 'complete', held: [], frames: [], heap }).explanation?.heap_holders.map((h) => h.hint) ?? [];
+
+  test('a local: make the values one at a time; a class or a closure: keep it with its object; the stack: pass them lazily', () => {
+    const [local, top, temporary, helper] = heapHints([
+      heapHolder({}),
+      heapHolder({ name: 'Algorithms', kind: 'global', function: '(top level)', file: null, line: null, path: '.prototype.f <closure memo>' }),
+      heapHolder({ name: 'a temporary of main', kind: 'temporary', function: 'main', path: ' (3 Array)' }),
+      heapHolder({ file: HELPERS_FILE }),
+    ]);
+    assert.match(local ?? '', /^`output`, a local of fibonacci, keeps 3\.0 MiB alive: .*\(a generator/);
+    assert.match(top ?? '', /^the top-level `Algorithms` keeps 3\.0 MiB alive through `Algorithms\.prototype\.f <closure memo>` .*an instance field/);
+    assert.match(temporary ?? '', /^values passed between calls in main keep 3\.0 MiB alive/);
+    assert.equal(helper, null, "a holder in the helpers' code is not the student's to change");
+  });
+});
+

@@ -86,6 +86,7 @@ export const HOLDERS: PeakHolders = {
     { id: 2, holders: [holder({ name: 'the array being allocated', kind: 'new', function: 'double_it', file: HELPERS_FILE, line: 9 })] },
   ],
   frames: [{ function: 'process_data', file: 'submission.js', line: 3 }],
+  heap: [],
 };
 
 export function reportOutcome(overrides: Partial<IsolateReport> = {}, hidden: { correct: boolean; message: string } | null = null): RunOutcome {
