@@ -1,5 +1,6 @@
 // Shared by the engine tests: the real assignments plus the test-only ones, graded in a real
 // sandbox child process.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ASSIGNMENTS_DIR, loadAssignments, type Assignment } from '../src/grading/assignments.ts';
 import { grade } from '../src/grading/grade.ts';
@@ -7,6 +8,11 @@ import type { GradeResult } from '../src/grading/result.ts';
 import { SandboxProcess } from '../src/sandbox-host/sandbox-process.ts';
 
 export const FIXTURE_ASSIGNMENTS_DIR = join(import.meta.dirname, 'fixtures', 'assignments');
+/** The assignment folders memgrade ships, read from the disk (not from the loader): a new one is
+ * in every test that goes over them without a change here. */
+export const SHIPPED_ASSIGNMENTS = readdirSync(DEFAULT_ASSIGNMENTS_DIR)
+  .filter((id) => existsSync(join(DEFAULT_ASSIGNMENTS_DIR, id, 'manifest.json')))
+  .sort();
 export const assignments = loadAssignments([DEFAULT_ASSIGNMENTS_DIR, FIXTURE_ASSIGNMENTS_DIR]);
 
 export function assignment(id: string): Assignment {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Response } from 'supertest';
+import { SHIPPED_ASSIGNMENTS } from '../support.ts';
 import { assertContract, finished, PASSING, slowPassing, STARTER, startTestService, TINY, type TestService } from './support.ts';
 
 let t: TestService;
@@ -126,7 +127,7 @@ describe('assignments', () => {
   test('list and one: description, starter code, limit and hard caps', async () => {
     const list = await t.http.get('/v1/assignments').expect(200);
     assertContract(list, 'GET', '/v1/assignments');
-    assert.deepEqual(list.body.items.map((a: { id: string }) => a.id).sort(), ['clinging-onto-memory', 'fibonacci-sequence', 'lru-cache', TINY]);
+    assert.deepEqual(list.body.items.map((a: { id: string }) => a.id).sort(), [...SHIPPED_ASSIGNMENTS, TINY].sort());
     const one = await t.http.get(`/v1/assignments/${TINY}`).expect(200);
     assertContract(one, 'GET', '/v1/assignments/{id}');
     assert.equal(one.body.starter_code, STARTER);
