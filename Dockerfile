@@ -45,7 +45,7 @@ VOLUME /data
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# --no-node-snapshot: isolated-vm, loaded by the sandbox worker processes, needs it.
+# --no-node-snapshot: isolated-vm, loaded by the sandbox processes, needs it.
 CMD ["node", "--no-node-snapshot", "src/main.ts"]
 
 # The grader image of the PrairieLearn questions `memgrade export prairielearn` makes

@@ -77,11 +77,11 @@ async function gradeOnce(sandbox: SandboxProcess, code: string, what: Assignment
 }
 
 /**
- * A sandbox process reused across gradings, as a worker is. If its child dies (a crash of the
+ * A sandbox process reused across gradings, as the pool reuses one. If it dies (a crash of the
  * sandbox, not of the submission), a new one is started and made ready outside the timing, the
  * grading is run again, and the restart is counted and reported.
  */
-class Worker {
+class ReusedSandbox {
   sandbox: SandboxProcess;
   restarts = 0;
   private readonly make: () => SandboxProcess;
@@ -188,8 +188,8 @@ async function main(): Promise<void> {
   // Warm: one sandbox process, one warm-up grading, then the runs. Each grading is followed by
   // the same solution run bare in a new node process (cold JIT and a clean heap, as the fresh
   // isolate of a grading has), and, for the original, bare in this process (warm JIT).
-  const worker = new Worker(() => new SandboxProcess());
-  await worker.grade(original.code);
+  const reused = new ReusedSandbox(() => new SandboxProcess());
+  await reused.grade(original.code);
   bareInProcess(original.code);
   const graded = new Map(solutions.map((s) => [s.name, [] as Graded[]]));
   const bare = new Map(solutions.map((s) => [s.name, [] as BareRun[]]));
@@ -198,17 +198,17 @@ async function main(): Promise<void> {
   const gradedUnexplained: Graded[] = [];
   for (let r = 0; r < RUNS; r++) {
     for (const s of solutions) {
-      graded.get(s.name)!.push(await worker.grade(s.code));
+      graded.get(s.name)!.push(await reused.grade(s.code));
       const child = bareInChild(s.file, 1);
       bare.get(s.name)!.push(child.runs[0]);
       if (s === original) {
-        gradedUnexplained.push(await worker.grade(s.code, unexplained));
+        gradedUnexplained.push(await reused.grade(s.code, unexplained));
         bareProcess.push(child.process_ms);
         bareWarm.push(bareInProcess(s.code));
       }
     }
   }
-  await worker.close();
+  await reused.close();
 
   // Python: a first run, then the runs back to back (a first run after other programs have
   // used the memory pays more for its page faults on this kind of machine).
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   );
   say();
 
-  const restarts = worker.restarts;
+  const restarts = reused.restarts;
   if (restarts > 0) {
     say(
       `Sandbox restarts: ${restarts} (the child process died between gradings); each grading it was running was ` +

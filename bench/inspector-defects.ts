@@ -1,6 +1,6 @@
 // `npm run bench:inspector`: the isolated-vm inspector defects that src/sandbox-host/inspector.ts
-// and isolate-run.ts work around, shown on the bare isolated-vm API, each case in a process of
-// its own (a defect can hang or abort it). Prints, per case, how many of the runs ended well.
+// and fresh-isolate-run.ts work around, shown on the bare isolated-vm API, each case in a process
+// of its own (a defect can hang or abort it). Prints, per case, how many of the runs ended well.
 // Run it again after upgrading isolated-vm: a case that always ends well no longer needs its
 // workaround. Cases end with SIGKILL where a normal exit could itself hang on a stuck thread.
 import { spawnSync } from 'node:child_process';

@@ -8,7 +8,7 @@ import { DEFAULT_SANDBOX_USER } from './sandbox-host/index.ts';
 import { ConfigError } from './errors.ts';
 
 /** Gradings after which a sandbox process is replaced: the service's default, and the command line's. */
-export const DEFAULT_WORKER_MAX_JOBS = 50;
+export const DEFAULT_SANDBOX_MAX_JOBS = 50;
 
 const Count = (fallback: number, description: string, minimum = 1) =>
   Type.Integer({ minimum, default: fallback, description });
@@ -21,7 +21,7 @@ export const Env = Type.Object({
   MEMGRADE_DATABASE_URL: Type.String({
     default: '',
     pattern: '^(postgres(ql)?://.+)?$',
-    description: 'a PostgreSQL URL (`postgres://user:password@host/db`): the store and the queue (pg-boss) live there, shared by every API and worker process ([scale-out.md](scale-out.md)); empty: SQLite in `MEMGRADE_DATA_DIR`',
+    description: 'a PostgreSQL URL (`postgres://user:password@host/db`): the store and the queue (pg-boss) live there, shared by every API and `memgrade worker` process ([scale-out.md](scale-out.md)); empty: SQLite in `MEMGRADE_DATA_DIR`',
   }),
   MEMGRADE_TOKENS: Type.String({
     default: '',
@@ -69,8 +69,15 @@ export const Env = Type.Object({
       'sandbox processes grading in this process; `auto` sizes the pool from the CPUs and the memory budget; ' +
       '`0`: none, an API process alone (needs `MEMGRADE_DATABASE_URL`)',
   }),
-  MEMGRADE_MEMORY_BUDGET_MB: Count(0, 'memory the workers may use together; `0` is half of the RAM (of the container\'s limit, in one)', 0),
-  MEMGRADE_WORKER_MAX_JOBS: Count(DEFAULT_WORKER_MAX_JOBS, 'gradings after which a sandbox process is replaced'),
+  MEMGRADE_MEMORY_BUDGET_MB: Count(
+    0,
+    'memory the sandbox processes of this process may use together; `0` is half of the RAM (of the container\'s limit, in one)',
+    0,
+  ),
+  MEMGRADE_SANDBOX_MAX_JOBS: Count(
+    DEFAULT_SANDBOX_MAX_JOBS,
+    'gradings after which a sandbox process is replaced (`MEMGRADE_WORKER_MAX_JOBS`, its old name, is still read, with a warning)',
+  ),
   MEMGRADE_QUEUE_LIMIT: Count(100, 'submissions queued or running at once, in all (`503` past it)'),
   MEMGRADE_QUEUE_PER_CLIENT: Count(20, 'submissions queued or running at once, per token or address (`429` past it)'),
   MEMGRADE_STORAGE_PER_CLIENT_MB: Count(
@@ -88,6 +95,14 @@ export const Env = Type.Object({
   ),
 });
 type Env = Static<typeof Env>;
+
+/**
+ * Old names still read, each for its new one: a value under the old name counts when the new
+ * one is not set, and the process logs a warning at start (`Config.warnings`).
+ */
+export const DEPRECATED_NAMES: Record<string, keyof Env> = {
+  MEMGRADE_WORKER_MAX_JOBS: 'MEMGRADE_SANDBOX_MAX_JOBS',
+};
 
 export interface Config {
   port: number;
@@ -108,7 +123,7 @@ export interface Config {
   poolSize: number | 'auto';
   /** 0 lets the service take half of the machine's memory. */
   memoryBudgetMb: number;
-  workerMaxJobs: number;
+  sandboxMaxJobs: number;
   queueLimit: number;
   queuePerClient: number;
   /** Bytes of code and results one client may keep stored; Infinity: no bound. */
@@ -117,6 +132,8 @@ export interface Config {
   maxWaitS: number;
   shutdownGraceMs: number;
   logLevel: string;
+  /** What the environment should say otherwise (an old name of a variable), logged at start. */
+  warnings: string[];
 }
 
 // Raised here; defined, with its code, in the one table of errors.
@@ -158,9 +175,26 @@ function trustProxy(text: string): boolean | string[] {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const given = Object.fromEntries(
-    Object.keys(Env.properties).flatMap((name) => (env[name] === undefined || env[name] === '' ? [] : [[name, env[name]]])),
-  );
+  const valueOf = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const given: Record<string, string> = {};
+  for (const name of Object.keys(Env.properties)) {
+    const text = valueOf(name);
+    if (text !== undefined) given[name] = text;
+  }
+  // The name each value was given under, for the messages: a new name, or an old one.
+  const givenAs: Record<string, string> = Object.fromEntries(Object.keys(given).map((name) => [name, name]));
+  const warnings: string[] = [];
+  for (const [old, name] of Object.entries(DEPRECATED_NAMES)) {
+    const text = valueOf(old);
+    if (text === undefined) continue;
+    if (Object.hasOwn(given, name)) {
+      warnings.push(`${old} is an old name of ${name}, which is set too: ${old} is ignored; remove it`);
+    } else {
+      warnings.push(`${old} is an old name: set ${name} instead (it is read for now)`);
+      given[name] = text;
+      givenAs[name] = old;
+    }
+  }
   // Convert works in place (`given` keeps the text for messages), and it truncates "1.5" to 1:
   // an integer variable must be written as one.
   const converted = Value.Convert(Env, { ...given }) as Record<string, unknown>;
@@ -171,7 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!Value.Check(Env, value)) {
     const problems = [...Value.Errors(Env, value)].map((e) => {
       const name = e.path.slice(1);
-      return `${name}=${JSON.stringify(given[name])}: ${e.schema.description ?? ''} (${e.message.toLowerCase()})`;
+      return `${givenAs[name] ?? name}=${JSON.stringify(given[name])}: ${e.schema.description ?? ''} (${e.message.toLowerCase()})`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -192,7 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     assignmentDirs: assignmentDirs(env),
     poolSize: v.MEMGRADE_POOL_SIZE === 'auto' ? 'auto' : Number(v.MEMGRADE_POOL_SIZE),
     memoryBudgetMb: v.MEMGRADE_MEMORY_BUDGET_MB,
-    workerMaxJobs: v.MEMGRADE_WORKER_MAX_JOBS,
+    sandboxMaxJobs: v.MEMGRADE_SANDBOX_MAX_JOBS,
     queueLimit: v.MEMGRADE_QUEUE_LIMIT,
     queuePerClient: v.MEMGRADE_QUEUE_PER_CLIENT,
     storedBytesPerClient: v.MEMGRADE_STORAGE_PER_CLIENT_MB === 0 ? Infinity : v.MEMGRADE_STORAGE_PER_CLIENT_MB * 1024 * 1024,
@@ -200,5 +234,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxWaitS: v.MEMGRADE_MAX_WAIT_S,
     shutdownGraceMs: v.MEMGRADE_SHUTDOWN_GRACE_MS,
     logLevel: v.LOG_LEVEL,
+    warnings,
   };
 }

@@ -2,7 +2,7 @@
 // reach a log, whatever a future log call passes in.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'headers.authorization',
   'authorization',

@@ -13,7 +13,7 @@ import { openStore, type SubmissionStore } from './store/index.ts';
 import { WebhookDeliverer } from './webhooks/index.ts';
 
 /** The grading half: what `memgrade worker` runs, and what the service runs under its API. */
-export interface Grading {
+interface Grading {
   store: SubmissionStore;
   pool: SandboxPool;
   queue: GradingQueue;
@@ -53,8 +53,8 @@ function startRetention(store: SubmissionStore, days: number, logger: Logger): N
 
 function sizePool(config: Config, assignments: Map<string, Assignment>): number {
   if (config.poolSize !== 'auto') return config.poolSize;
-  const perWorkerBytes = Math.max(...[...assignments.values()].map((a) => rssLimitBytes(a.manifest.limits.memory_cap_mb)));
-  return poolSize({ perWorkerBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });
+  const perProcessBytes = Math.max(...[...assignments.values()].map((a) => rssLimitBytes(a.manifest.limits.memory_cap_mb)));
+  return poolSize({ perProcessBytes, memoryBytes: config.memoryBudgetMb ? config.memoryBudgetMb * MiB : undefined });
 }
 
 async function startBoss(databaseUrl: string, logger: Logger): Promise<PgBoss> {
@@ -66,8 +66,9 @@ async function startBoss(databaseUrl: string, logger: Logger): Promise<PgBoss> {
   return boss;
 }
 
-/** Opens the store, the pool and the queue; grades (when the pool has workers) once started. */
+/** Opens the store, the pool and the queue; grades (when the pool has sandbox processes) once started. */
 async function startGrading(config: Config, logger: Logger): Promise<Grading> {
+  for (const warning of config.warnings) logger.warn(warning);
   const assignments = loadAssignments(config.assignmentDirs);
   const size = sizePool(config, assignments);
   if (size === 0 && config.databaseUrl === '') {
@@ -80,7 +81,7 @@ async function startGrading(config: Config, logger: Logger): Promise<Grading> {
   const log = logger.child({ component: 'queue' });
   const store = await openStore(config);
   const shared = store.shared ? { store, boss: await startBoss(config.databaseUrl, logger) } : null;
-  const pool = new SandboxPool({ size, maxJobsPerWorker: config.workerMaxJobs, sandboxUser: config.sandboxUser });
+  const pool = new SandboxPool({ size, maxJobsPerProcess: config.sandboxMaxJobs, sandboxUser: config.sandboxUser });
   const webhooks =
     config.webhookSecret === '' ? null : new WebhookDeliverer(store, config.webhookSecret, config.webhookAllowPrivate, logger.child({ component: 'webhooks' }));
   const grader: Grader = { store, pool, assignments, webhooks, log };

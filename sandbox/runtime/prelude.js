@@ -24,12 +24,12 @@
  * @typedef {T & { __proto__: null }} Bare
  */
 /** @typedef {Bare<StepRecord>} Stats */
-/** @typedef {{ spaces: (out: Float64Array) => number }} HeapSpaces */
+/** @typedef {{ spaces: (out: Float64Array) => number; collected: (out: Float64Array) => number }} HeapSpaces */
 /** @typedef {Bare<{ function: string; file: string; line: number; column: number }>} Site */
 (/**
  * @param {HostStats} hostStats
  * @param {HarnessConfig} config
- * @param {HeapSpaces} [heapSpaces] the native heap-space reader (run-submission.ts), when loaded
+ * @param {HeapSpaces} [heapSpaces] the native heap-space reader (heap-reader.ts), when loaded
  * @returns {Bare<Harness>}
  */ function install(hostStats, config, heapSpaces) {
   'use strict';
@@ -141,6 +141,9 @@
   // exact samples read) at each exact read.
   const readSpaces = heapSpaces === undefined ? null : heapSpaces.spaces;
   const spaceFigures = new Float64Array(9);
+  // What V8's own full collections found alive since the last read (see `sample`).
+  const readCollected = heapSpaces === undefined ? null : heapSpaces.collected;
+  const collectedFigures = new Float64Array(1);
   let externalOffset = 0;
   /** @type {(mode?: 1 | 2) => [number, number]} */
   const figures = (mode) => {
@@ -314,6 +317,8 @@
     baselineExternal: 0,
     baselineHeap: 0,
     lastExact: 0,
+    /** The ArrayBuffer part of the last exact sample. */
+    lastExactExternal: 0,
     allocatedSinceExact: 0,
     peak: 0,
     peakExternal: 0,
@@ -490,6 +495,54 @@
   // the harness's bookkeeping (about 250 bytes a record) is not counted as the submission's heap.
   const DEATHS_FOR_SECOND_GC = 16;
 
+  // The JS heap V8's own full collection found alive (collectedFigures, read by `sample`,
+  // `heapCheck` and as a step is entered or left, so that the step running then is the one
+  // running now: a built-in call does not change it), with the ArrayBuffer bytes of the last
+  // exact sample (V8's count in its collection's epilogue still has the buffers it is about to
+  // free), taken as a sample of its own when it beats the peak. The live ArrayBuffers listed are
+  // those alive now. No one can pause there: the run has left that moment, so its holders are
+  // not read.
+  const checkCollected = () => {
+    if (readCollected !== null && readCollected(collectedFigures) > 0) sampleCollected();
+  };
+  const sampleCollected = () => {
+    const external = state.lastExactExternal;
+    const heap = collectedFigures[0] - state.harnessHeap - state.baselineHeap;
+    const total = external + heap;
+    if (total <= state.peak + LATER_SAMPLE_MARGIN + tolerance()) return;
+    state.seq++;
+    const step = currentStep();
+    if (timeline.length < MAX_TIMELINE) {
+      push(timeline, {
+        __proto__: null,
+        seq: state.seq,
+        t_ms: dateNow() - state.startedAt,
+        live_bytes: total,
+        external_bytes: external,
+        heap_bytes: heap,
+        step,
+        reason: 'collector',
+      });
+    }
+    for (let i = 0; i < stepDepth; i++) {
+      const s = /** @type {Stats} */ (mapGet(stepStats, stepStack[i]));
+      if (total > s.peak_live_bytes) s.peak_live_bytes = total;
+    }
+    if (!state.loading) {
+      const entry = /** @type {Stats} */ (mapGet(stepStats, entryName));
+      if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
+    }
+    state.peak = total;
+    state.peakExternal = external;
+    state.peakHeap = heap;
+    state.peakSeq = state.seq;
+    state.peakStep = step;
+    state.peakTicks = ticks;
+    state.peakAllocations = state.allocations;
+    state.peakReason = 'collector';
+    state.peakLive = largest(live, MAX_LISTED_AT_PEAK);
+  };
+
   // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
   // live JS heap, relative to the baseline taken just before the script was evaluated.
   /** @type {(reason: string) => number} */
@@ -497,8 +550,13 @@
     // The harness's warm-up (see `warmUp`) goes through the paths that sample, without a sample.
     if (warming) return 0;
     const started = dateNow();
+    // V8's own full collections since the last sample, read before this sample's own: each
+    // marked what was reachable, so the largest is an exact figure of a moment between the two
+    // samples, maybe inside one call of a built-in, where nothing of the harness's runs.
+    const collected = readCollected !== null && readCollected(collectedFigures) > 0;
     gc();
     state.gcCount++;
+    if (collected) sampleCollected();
     let stats = figures();
     /** @param {number} total */
     const isNewPeak = (total) => total > state.peak + (reason === 'allocation' || (readSpaces !== null && state.peakSeq === 0) ? 0 : LATER_SAMPLE_MARGIN);
@@ -514,6 +572,7 @@
     let accounted = false;
     state.seq++;
     state.lastExact = total;
+    state.lastExactExternal = external;
     state.allocatedSinceExact = 0;
     const step = currentStep();
     if (timeline.length < MAX_TIMELINE) {
@@ -710,6 +769,7 @@
   const heapCheck = () => {
     if (!state.running) return;
     state.heapChecks++;
+    checkCollected();
     const stats = figures(2);
     const upper = stats[0] - state.baselineExternal + stats[1] - state.baselineHeap;
     const best = bestKnown();
@@ -1018,6 +1078,7 @@
           stats.live_after_bytes = sample('return:' + name);
         }
       }
+      checkCollected();
       stepDepth--;
       stats.duration_ms += dateNow() - started - (state.measureMs - measuredBefore);
     };
@@ -1036,6 +1097,7 @@
       if (generator) return call(this, args, new.target);
       const measuredBefore = state.measureMs;
       const started = dateNow();
+      checkCollected();
       enterStep(name);
       try {
         return call(this, args, new.target);
@@ -1360,6 +1422,7 @@
     // it is not counted as the submission's.
     readLiveness();
     gc();
+    if (readCollected !== null) readCollected(collectedFigures);
     const stats = figures();
     state.baselineExternal = stats[0];
     state.baselineHeap = stats[1];

@@ -114,7 +114,12 @@ export const Manifest = Type.Object(
         }),
         timeout_ms: Type.Integer({ minimum: 100, description: 'wall time a run may take (timeout)' }),
         cpu_time_ms: Type.Integer({ minimum: 100, description: 'CPU time a run may take (timeout)' }),
-        explain_ms: Type.Integer({ minimum: 0, description: 'budget of the replay that finds who holds what at the peak; 0 turns it off' }),
+        explain_ms: Type.Integer({
+          minimum: 0,
+          description:
+            "budget of the reads of who holds what at the peak: the measured run's reads together, and a replay if one is needed; " +
+            '0 turns the explanation off',
+        }),
         max_code_bytes: Type.Integer({ minimum: 1, description: 'the largest submission accepted (invalid_submission)' }),
       },
       { description: 'what a run may use; a run past one ends with its reason' },
@@ -134,9 +139,6 @@ export interface Assignment {
   /** The student-facing README.md. */
   description: string;
 }
-
-// Raised here; defined, with its code, in the one table of errors.
-export { AssignmentError };
 
 function readIn(dir: string, file: string): string {
   const path = resolve(dir, file);

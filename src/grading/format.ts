@@ -1,5 +1,5 @@
 // Byte figures the way pytest-memray prints them, shared by messages and reports.
-export const KiB = 1024;
+const KiB = 1024;
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * 1024 * 1024;
 

@@ -23,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   store: SubmissionStore;
   /** MEMGRADE_TOKENS: instructor tokens, for a one-line set-up. */
   envTokens: string[];

@@ -265,7 +265,15 @@ export const Readiness = Type.Object(
     checks: Type.Object(
       {
         store: Type.Boolean(),
-        workers: Type.Object({ ok: Type.Boolean(), alive: Type.Integer(), size: Type.Integer() }, { additionalProperties: false }),
+        workers: Type.Object(
+          { ok: Type.Boolean(), alive: Type.Integer(), size: Type.Integer() },
+          {
+            additionalProperties: false,
+            description:
+              "this process's sandbox processes: how many are alive, of the pool's size; ok with one alive, or with no pool " +
+              '(`MEMGRADE_POOL_SIZE=0`)',
+          },
+        ),
         queue: Type.Object({ ok: Type.Boolean(), depth: Type.Integer(), limit: Type.Integer() }, { additionalProperties: false }),
       },
       { additionalProperties: false },

@@ -2,4 +2,4 @@
 // in-process queue over SQLite and the pg-boss queue over PostgreSQL.
 export { LocalQueue } from './local-queue.ts';
 export { BOSS_OPTIONS, PgBossQueue } from './pg-boss-queue.ts';
-export type { AdmittedOrRetry, Grader, GradingQueue, QueueLimits, RunningGrading } from './queue.ts';
+export type { Grader, GradingQueue, QueueLimits } from './queue.ts';

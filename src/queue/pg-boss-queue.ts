@@ -1,8 +1,8 @@
 // The scaled-out queue: pg-boss jobs in the same PostgreSQL database as the submissions. Any
-// number of API processes submit and wait; any number of workers (a process with a sandbox pool)
-// take jobs. A submission row and its job commit together; a worker that dies stops sending
-// heartbeats and pg-boss hands its job to another; a job delivered twice is stored once (the
-// store's claim and finish refuse a done submission).
+// number of API processes submit and wait; any number of grading processes (a service with a
+// sandbox pool, or `memgrade worker`) take jobs. A submission row and its job commit together;
+// a grading process that dies stops sending heartbeats and pg-boss hands its job to another; a
+// job delivered twice is stored once (the store's claim and finish refuse a done submission).
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { NewSubmission, Priority, SharedStore, SqlExecutor } from '../store/index.ts';
@@ -23,22 +23,23 @@ export const GRADING_QUEUE = 'memgrade-grading';
 const JOB_PRIORITY = { live: 1, regrade: 0 } as const satisfies Record<Priority, number>;
 
 /**
- * How a dead worker is noticed: a job whose heartbeat is older than this (pg-boss's minimum) is
+ * How a dead grading process is noticed: a job whose heartbeat is older than this (pg-boss's minimum) is
  * failed by the supervisor and retried. Heartbeats are sent at half of it.
  */
 export const HEARTBEAT_S = 10;
 /** How often a process looks for jobs whose heartbeat stopped (pg-boss's supervise and monitor passes). */
-export const SUPERVISE_S = 5;
+const SUPERVISE_S = 5;
 /**
- * The longest a live worker may hold one job before pg-boss retries it elsewhere: far above one
+ * The longest a live grading process may hold one job before pg-boss retries it elsewhere: far above one
  * grading, which its own deadlines bound to well under a minute.
  */
 const EXPIRE_S = 600;
 /**
- * The worker's poll, pg-boss's shortest. A new job wakes an idle worker at once through NOTIFY,
- * but a job retried after its worker died sends none, and a worker that has just finished a job
- * waits out what is left of this interval before it takes the next (pg-boss's worker loop): at
- * 2 s, one sandbox process graded 0.53 full-size submissions a second instead of about 1.2.
+ * A grading process's poll, pg-boss's shortest. A new job wakes an idle one at once through
+ * NOTIFY, but a job retried after its grading process died sends none, and one that has just
+ * finished a job waits out what is left of this interval before it takes the next (pg-boss's
+ * worker loop): at 2 s, one sandbox process graded 0.53 full-size submissions a second instead
+ * of about 1.2.
  */
 const POLL_S = 0.5;
 /**
@@ -150,8 +151,8 @@ export class PgBossQueue implements GradingQueue {
     clearInterval(this.recheck);
     this.waiters.wakeAll();
     // pg-boss waits for running handlers up to the timeout, then fails their jobs, which retries
-    // them with another worker at once. Their rows are left as they are: marking them queued here
-    // could overwrite the claim of the worker that took them meanwhile.
+    // them with another grading process at once. Their rows are left as they are: marking them
+    // queued here could overwrite the claim of the process that took them meanwhile.
     await this.boss.stop({ graceful: true, timeout: Math.max(graceMs, 1000), close: true });
     this.stopped = true;
     const left = [...this.active.keys()];
@@ -167,9 +168,9 @@ export class PgBossQueue implements GradingQueue {
     try {
       const outcome = await gradeStored(grader, id, entry, () => this.stopped);
       this.retryAfter.record(outcome);
-      // Thrown, the job fails and pg-boss retries it, with another worker if there is one.
+      // Thrown, the job fails and pg-boss retries it, with another grading process if there is one.
       if (outcome.kind === 'abandoned') throw new Error('grading abandoned at shutdown');
-      if (outcome.kind === 'foreign') throw new Error(`this worker does not have assignment "${outcome.assignment}"`);
+      if (outcome.kind === 'foreign') throw new Error(`this process does not have assignment "${outcome.assignment}"`);
     } finally {
       this.active.delete(id);
     }

@@ -42,7 +42,7 @@ export interface GradingQueue {
   running(): RunningGrading[];
   /**
    * Stops taking and starting work, lets running gradings finish for up to `graceMs`, and hands
-   * the rest back to the queue for the next start (or another worker). Answers how many.
+   * the rest back to the queue for the next start (or another grading process). Answers how many.
    */
   close(graceMs: number): Promise<number>;
 }
@@ -86,7 +86,7 @@ export class RetryAfter {
 
 /**
  * Starts of a grading after which a submission that never finished is not started again: twice
- * it took its grader down with it (a restart, a killed worker), and a third start would too.
+ * it took its grader down with it (a restart, a killed `memgrade worker`), and a third start would too.
  */
 export const MAX_STARTS = 2;
 
@@ -98,7 +98,7 @@ export interface Grader {
   log: Logger;
 }
 
-export type GradeOutcome =
+type GradeOutcome =
   | { kind: 'stored'; result: GradeResult; ms: number }
   /** Gone or already done: nothing to do. */
   | { kind: 'skipped' }
@@ -141,7 +141,7 @@ export async function gradeStored(
           onAttempt: ({ pid, number }) => {
             running.pid = pid;
             running.attempt = number;
-            if (number > 1) log.warn({ worker_pid: pid, attempt: number }, 'the worker died; grading again in a fresh worker');
+            if (number > 1) log.warn({ sandbox_pid: pid, attempt: number }, 'the sandbox process died; grading again in a fresh one');
           },
         }),
     };
@@ -165,7 +165,7 @@ export async function gradeStored(
       limit_bytes: result.limit_bytes,
       duration_ms: Math.round(ms),
       attempts: running.attempt,
-      worker_pid: running.pid,
+      sandbox_pid: running.pid,
       stored,
     },
     stored ? 'graded' : 'graded, but another grading had stored its result first',

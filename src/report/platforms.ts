@@ -9,14 +9,14 @@ import { textReport } from './text-report.ts';
 const PRAIRIELEARN_MAX_OUTPUT = 256 * 1024;
 
 /** memgrade itself, not the submission, kept it from being graded. */
-export const notGradable = (result: GradeResult) => result.reason === 'internal';
+const notGradable = (result: GradeResult) => result.reason === 'internal';
 
 /**
  * A submission that could not be run at all (it does not parse, defines no entry point, or was
  * refused before it ran): PrairieLearn's "invalid, not gradable", whose documentation gives a
  * syntax error as the example. No points are awarded or lost and the attempt does not count.
  */
-export const invalidInput = (result: GradeResult) =>
+const invalidInput = (result: GradeResult) =>
   result.reason === 'syntax_error' || result.reason === 'missing_entry_point' || result.reason === 'invalid_submission';
 
 interface PartView {

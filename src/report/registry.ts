@@ -51,7 +51,7 @@ const REGISTRY = {
   },
 } satisfies Record<string, Reporter>;
 
-export type Format = keyof typeof REGISTRY;
+type Format = keyof typeof REGISTRY;
 export const REPORTERS: Record<Format, Reporter> = REGISTRY;
 
 /** The media types a reporter is asked for by: the one it is served as (without its parameters) first. */
@@ -82,7 +82,7 @@ export function csv(header: string[], rows: (string | number | null)[][]): strin
   return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-export const CSV_HEADER = ['student', 'status', 'reason', 'peak_bytes', 'score', 'max_score'];
+const CSV_HEADER = ['student', 'status', 'reason', 'peak_bytes', 'score', 'max_score'];
 
 export const csvReport = (rows: CsvRow[]) =>
   csv(

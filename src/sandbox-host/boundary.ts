@@ -9,7 +9,7 @@ import { ChildMessage, PeakLine } from './protocol.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import { IsolateReport } from './types.ts';
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 /** Errors looked at per variant of a union: enough to tell the closest. */
 const ERRORS_PER_VARIANT = 8;

@@ -41,7 +41,7 @@ watchdog.on('exit', die);
 watchdog.unref();
 const watching = new Promise((resolve) => watchdog.once('message', resolve));
 
-const { runInIsolate, takeRecycle } = await import('./isolate-run.ts');
+const { runJob, takeRecycle } = await import('./job-runs.ts');
 started['child.loaded'] = epochNow();
 
 process.on('message', (message: ParentMessage) => {
@@ -49,7 +49,7 @@ process.on('message', (message: ParentMessage) => {
   const { id, job } = message;
   const timeline = new Timeline({ ...started });
   timeline.mark('child.job');
-  runInIsolate(job, {
+  runJob(job, {
     onPeak: (peak) => writeSync(1, `${JSON.stringify({ id, peak } satisfies PeakLine)}\n`),
     onMeasured: (outcome) => send({ type: 'measured', id, outcome }),
     timeline,

@@ -8,8 +8,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ivm, type ivmModule } from './isolated-vm.ts';
 
-export type HeapFigure = 'data_spaces' | 'used_heap';
-
 const BUILT = fileURLToPath(new URL('../../sandbox/native/heap-spaces.node', import.meta.url));
 
 function addonPath(): string | null {
@@ -29,5 +27,3 @@ export function heapSpacesReader(): ivmModule.NativeModule | null {
   }
   return reader;
 }
-
-export const heapFigure = (): HeapFigure => (heapSpacesReader() === null ? 'used_heap' : 'data_spaces');

@@ -221,7 +221,7 @@ export function nodesOfIds(g: SnapshotGraph, ids: Set<number>): Map<number, numb
 }
 
 /** The edge from `from` to `to`, named as code would reach it: `.name`, `[i]`, ` <closure name>`. */
-export function edgeName(g: SnapshotGraph, from: number, to: number): string {
+function edgeName(g: SnapshotGraph, from: number, to: number): string {
   const typeField = g.meta.edge_fields.indexOf('type');
   const nameField = g.meta.edge_fields.indexOf('name_or_index');
   const toField = g.meta.edge_fields.indexOf('to_node');

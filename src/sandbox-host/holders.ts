@@ -1,7 +1,9 @@
-// Who holds each allocation at the peak: read from the V8 inspector while the replayed run is
-// paused at the peak sample. Every frame's scopes are listed, and every object found in them
-// is handed to the harness's `memgradeFindHeld`, which answers which tracked allocations it
-// holds (directly, or through data properties).
+// Who holds each allocation at the peak: read from the V8 inspector while a run is paused at a
+// peak sample. The measured run pauses at each new peak (up to a number of them) and is read
+// there; a replay pauses at the peak's sample only when the measured run's read is missing (or
+// the JS heap needs a snapshot: heap-holders.ts), see job-runs.ts. Every frame's scopes are
+// listed, and every object found in them is handed to the harness's `memgradeFindHeld`, which
+// answers which tracked allocations it holds (directly, or through data properties).
 import type { InspectorClient } from './inspector.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { HolderKind, HolderRecord } from './types.ts';

@@ -2,7 +2,7 @@
 // runs a job and answers its outcome, how they are launched, and the records of a run. What runs
 // inside the child (child-main.ts, the isolate runs, the inspector) is not offered here: loading
 // it would load isolated-vm into the caller.
-export { SandboxPool, poolSize, PoolClosedError, type RunHooks } from './pool.ts';
+export { SandboxPool, poolSize, type RunHooks } from './pool.ts';
 export { SandboxProcess, SANDBOX_ENTRY, rssLimitBytes } from './sandbox-process.ts';
 export { DEFAULT_SANDBOX_USER, type StartedChild } from './start.ts';
 export { sandboxLaunch } from './launch.ts';

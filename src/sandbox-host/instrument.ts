@@ -34,7 +34,7 @@ export interface Instrumented {
   insertions: Map<number, { column: number; length: number }[]>;
 }
 
-export type InstrumentResult = { ok: true; instrumented: Instrumented } | { ok: false; message: string } | { ok: 'unparsed' };
+type InstrumentResult = { ok: true; instrumented: Instrumented } | { ok: false; message: string } | { ok: 'unparsed' };
 
 interface Insertion {
   offset: number;

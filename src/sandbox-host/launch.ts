@@ -15,7 +15,7 @@ import { join } from 'node:path';
 export const SANDBOX_ENV: Record<string, string> = {
   GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
   NODE_COMPILE_CACHE: '',
-  // The native heap-space reader, when the service was started with one (run-submission.ts).
+  // The native heap-space reader, when the service was started with one (heap-reader.ts).
   ...(process.env.MEMGRADE_HEAP_SPACES_ADDON ? { MEMGRADE_HEAP_SPACES_ADDON: process.env.MEMGRADE_HEAP_SPACES_ADDON } : {}),
 };
 
@@ -42,7 +42,7 @@ function compileCache(uid: number, gid: number): string {
 
 const UNSHARE = '/usr/bin/unshare';
 
-export interface SandboxLaunch {
+interface SandboxLaunch {
   /** What fork() runs: node itself, or unshare in front of it. */
   execPath: string;
   execArgv: string[];
@@ -51,7 +51,7 @@ export interface SandboxLaunch {
   enforced: { user: string | null; network: 'none' | 'host' };
 }
 
-export interface LaunchOptions {
+interface LaunchOptions {
   /** The user children run as when this process is root. */
   user: string;
   /** The child's entry file: the user dropped to must be able to run node and read it. */

@@ -13,7 +13,7 @@ export type ParentMessage = { type: 'run'; id: number; job: SandboxJob };
 /**
  * `measured`: everything the verdict needs, sent before a replay explains the peak; the parent
  * keeps it should the child die or run out of time during the replay. `recycle`: the child
- * should be replaced before its next job (see takeRecycle in isolate-run.ts). `timings`: where the
+ * should be replaced before its next job (see takeRecycle in job-runs.ts). `timings`: where the
  * job's time went in the child (timings.ts), for bench:cli.
  */
 export const ChildMessage = Type.Union([

@@ -10,7 +10,7 @@ import { startSandboxChild, type StartedChild } from './start.ts';
 import { epochNow, type Timings } from './timings.ts';
 import type { PeakSoFar, RunOutcome, SandboxJob } from './types.ts';
 
-export { DEFAULT_SANDBOX_USER, SANDBOX_ENTRY } from './start.ts';
+export { SANDBOX_ENTRY } from './start.ts';
 const STDERR_TAIL_BYTES = 8192;
 const RSS_POLL_MS = 50;
 /** Time a child gets beyond the job's own limits to set up, report and tear down. */
@@ -20,7 +20,7 @@ const DEADLINE_GRACE_MS = 5000;
  * The longest a job may take in its child: the measured run and the hidden check each within
  * the submission's timeout, the explanation within its budget, and the grace.
  */
-export const jobDeadlineMs = (job: SandboxJob) =>
+const jobDeadlineMs = (job: SandboxJob) =>
   job.limits.timeoutMs * (job.hiddenSetup === null ? 1 : 2) + job.limits.explainMs + DEADLINE_GRACE_MS;
 /**
  * What V8 prints, each at the start of a line, when it aborts on a heap it cannot grow. Only the

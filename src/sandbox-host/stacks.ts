@@ -1,5 +1,5 @@
-// Stack traces as a student sees them, apart from run-submission.ts (which loads isolated-vm and
-// the harness): plain text in, plain text out, testable without an isolate.
+// Stack traces as a student sees them, apart from fresh-isolate-run.ts (which loads isolated-vm
+// and the harness): plain text in, plain text out, testable without an isolate.
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 
 /**

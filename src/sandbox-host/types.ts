@@ -14,7 +14,7 @@ import type { Sampling } from './sampling.ts';
 import { cutLength, TEXT_LIMITS } from './text-limits.ts';
 
 export const NAME = cutLength(TEXT_LIMITS.name);
-export const MESSAGE = cutLength(TEXT_LIMITS.message);
+const MESSAGE = cutLength(TEXT_LIMITS.message);
 /** A sentence that quotes a name and a message of the submission's. */
 export const SENTENCE = 2 * MESSAGE;
 export const Text = (maxLength: number, options: StringOptions = {}) => Type.String({ ...options, maxLength });
@@ -44,15 +44,18 @@ export interface SandboxJob {
 }
 
 /** An argument of the entry point: the name of a helper global, or a literal value. */
-export type EntryArg = string | number | boolean | null | { value: unknown };
+type EntryArg = string | number | boolean | null | { value: unknown };
 
-export interface SandboxLimits {
+interface SandboxLimits {
   memoryCapMb: number;
   /** The assignment's limit on the peak. */
   peakBytes: number;
   timeoutMs: number;
   cpuTimeMs: number;
-  /** Budget of the replay that finds who holds what at the peak; 0 turns it off. */
+  /**
+   * Budget of the reads of who holds what at the peak: of the measured run's reads together, and
+   * of a replay, when one is needed (its whole run); 0 turns the explanation off.
+   */
   explainMs: number;
 }
 
@@ -97,7 +100,7 @@ export interface HarnessConfig {
 export type HostStats = (mode?: 1 | 2, heap?: number) => [external: number, heap: number];
 
 /**
- * A function made in the isolate's global scope, before the submission runs (run-submission.ts):
+ * A function made in the isolate's global scope, before the submission runs (fresh-isolate-run.ts):
  * answers the top-level binding `name` (throws for one that does not exist), or, with `write`,
  * assigns `value` to it (throws for a `const`).
  */
@@ -182,7 +185,7 @@ export const SampleRecord = Type.Object(
     external_bytes: Type.Integer(),
     heap_bytes: Type.Integer(),
     step: Text(NAME),
-    reason: Text(2 * NAME, { description: 'start, allocation, heap, return:<step> or end' }),
+    reason: Text(2 * NAME, { description: "start, allocation, heap, return:<step>, end, or collector (V8's own full collection found it)" }),
   },
   { additionalProperties: false },
 );

@@ -2,19 +2,14 @@
 // shared store's (PostgreSQL's) powers for the pg-boss queue, and the one place that opens a backend.
 export { openStore } from './open.ts';
 export {
-  InvalidCursorError,
   refusalAt,
-  TokenNameTakenError,
   type AdmissionBounds,
-  type AdmittedOrCount,
   type CountedRefusal,
   type Delivery,
   type GradebookEntry,
   type ListedSubmission,
-  type LocalStore,
   type NewDelivery,
   type NewSubmission,
-  type OpenedStore,
   type Priority,
   type Role,
   type SharedStore,

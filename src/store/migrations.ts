@@ -85,7 +85,7 @@ export function migrateSqlite(db: DatabaseSync): number {
  * the SQLite schema as its three first migrations left it, in PostgreSQL's types, plus the verdict
  * columns.
  */
-export const POSTGRES_MIGRATIONS = [
+const POSTGRES_MIGRATIONS = [
   `CREATE TABLE submissions (
      seq bigserial PRIMARY KEY,
      id text NOT NULL UNIQUE,

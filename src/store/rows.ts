@@ -55,7 +55,7 @@ export interface Row {
 }
 
 /** The verdict's fields, read out of the stored JSON by SQL: a page never parses whole results. */
-export interface VerdictColumns {
+interface VerdictColumns {
   v_status: Verdict['status'] | null;
   v_reason: Verdict['reason'];
   v_message: string | null;
@@ -120,7 +120,7 @@ const verdictOf = (row: VerdictColumns): Verdict | null =>
         max_score: row.v_max_score,
       };
 
-export function listedFromRow(row: ListRow): ListedSubmission {
+function listedFromRow(row: ListRow): ListedSubmission {
   const { result: _none, ...common } = fromRow({ ...row, result: null });
   return { ...common, verdict: verdictOf(row) };
 }

@@ -21,14 +21,14 @@ export const SCHEDULE_MS = [0, 5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 504e5, 72e6, 86
  * The whole exchange (lookup, connect, send, the answer's status and what is read of its body)
  * ends by then: an idle timeout would let a receiver trickling a byte now and then hold on forever.
  */
-export const DEADLINE_MS = 10_000;
+const DEADLINE_MS = 10_000;
 /**
  * Only the status counts; the body is read up to this much, so that an ordinary answer ends
  * cleanly, and the connection is closed past it (a receiver once streamed 200 MiB).
  */
-export const ANSWER_BODY_CAP = 64 * 1024;
+const ANSWER_BODY_CAP = 64 * 1024;
 /** Deliveries in flight at once. Each ends by its deadline, so a slot is free again by then. */
-export const CONCURRENCY = 32;
+const CONCURRENCY = 32;
 /** A due delivery is looked for at least this often, besides the kick a new one gives. */
 const POLL_MS = 60_000;
 /**
@@ -63,7 +63,7 @@ interface Answer {
   retryAfterS: number | null;
 }
 
-export interface DelivererOptions {
+interface DelivererOptions {
   /** DEADLINE_MS unless given (tests shorten it); must be shorter than the lease. */
   deadlineMs?: number;
 }

@@ -76,3 +76,31 @@ describe('a typed array made into a string and dropped within the call counts to
     });
   }
 });
+
+// Made and dropped inside one call of a built-in, with nothing of the harness's running: a
+// spread of 25 million numbers (200 MB, and more while its store grows) and a Set of 5 million.
+// V8's own full collections run as the heap grows; each one marks what is reachable, and the
+// native reader hands the largest figure to the next sample ("collector").
+const INSIDE_A_BUILT_IN: Record<string, [string, number]> = {
+  'a spread': ['[...Array(25000000).keys()].length', 200],
+  'a Set made from an iterator': ['new Set(Array(5000000).keys()).size', 50],
+};
+describe('a transient made and dropped inside one call of a built-in is found by V8\'s own collector', () => {
+  for (const [shape, [expression, mb]] of Object.entries(INSIDE_A_BUILT_IN)) {
+    test(shape, async (t) => {
+      const code =
+        `function transient() { return ${expression}; }\n` +
+        'function process_data() { transient(); let d = load(SIZE); d = double_it(d); return double_it(d); }';
+      const r = await grade(roomy, code, sandbox);
+      if (r.measurement.heap_figure !== 'data_spaces') {
+        t.skip('no native heap-space reader here (no C++ compiler at install): only samples see the heap');
+        return;
+      }
+      assert.equal(r.reason, 'memory_limit', r.message);
+      assert.ok(r.peak_heap_bytes! >= mb * MB, `peak heap ${r.peak_heap_bytes}`);
+      assert.equal(r.timeline.find((s) => s.live_bytes === r.peak_bytes)?.reason, 'collector');
+      assert.equal(r.peak_step, 'process_data', 'the step running when V8 collected');
+    });
+  }
+});
+

@@ -54,6 +54,39 @@ test('a bad value is refused with the variable named', () => {
   assert.throws(() => loadConfig({ MEMGRADE_DATABASE_URL: 'mysql://x' }), /MEMGRADE_DATABASE_URL="mysql:\/\/x"/);
 });
 
+test('MEMGRADE_SANDBOX_MAX_JOBS, and its old name MEMGRADE_WORKER_MAX_JOBS, still read with a warning', () => {
+  assert.equal(loadConfig({}).sandboxMaxJobs, 50);
+  assert.deepEqual(loadConfig({}).warnings, []);
+  const renamed = loadConfig({ MEMGRADE_SANDBOX_MAX_JOBS: '7' });
+  assert.equal(renamed.sandboxMaxJobs, 7);
+  assert.deepEqual(renamed.warnings, []);
+  const old = loadConfig({ MEMGRADE_WORKER_MAX_JOBS: '3' });
+  assert.equal(old.sandboxMaxJobs, 3);
+  assert.equal(old.warnings.length, 1);
+  assert.match(old.warnings[0], /MEMGRADE_WORKER_MAX_JOBS is an old name: set MEMGRADE_SANDBOX_MAX_JOBS instead/);
+  const both = loadConfig({ MEMGRADE_WORKER_MAX_JOBS: '3', MEMGRADE_SANDBOX_MAX_JOBS: '7' });
+  assert.equal(both.sandboxMaxJobs, 7, 'the new name wins');
+  assert.match(both.warnings[0], /MEMGRADE_WORKER_MAX_JOBS is ignored/);
+  assert.throws(() => loadConfig({ MEMGRADE_WORKER_MAX_JOBS: '0' }), /MEMGRADE_WORKER_MAX_JOBS="0"/, 'a bad value is named as it was given');
+});
+
+test('the service logs a warning for an old name at start', () => {
+  // Stopped by a configuration it refuses, after the warning: no pool, and no database to leave grading to.
+  const run = spawnSync(process.execPath, ['--no-node-snapshot', 'src/main.ts'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, PORT: '0', MEMGRADE_POOL_SIZE: '0', MEMGRADE_DATA_DIR: ':memory:', MEMGRADE_WORKER_MAX_JOBS: '3' },
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 1);
+  const warnings = run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .filter((line) => line.level === 40);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0].msg, /MEMGRADE_WORKER_MAX_JOBS is an old name: set MEMGRADE_SANDBOX_MAX_JOBS instead/);
+});
+
 test('the service does not start on a bad value, and says why', () => {
   const run = spawnSync(process.execPath, ['src/main.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
@@ -82,8 +115,8 @@ test('grading nothing needs a shared database: MEMGRADE_POOL_SIZE=0 on SQLite, a
   assert.match(worker.stderr, /a worker takes its jobs from PostgreSQL: set MEMGRADE_DATABASE_URL/);
 });
 
-test('the pool: one worker per CPU, as many as the memory budget holds, at least one', () => {
-  assert.equal(poolSize({ cpus: 2, memoryBytes: 12 * GiB, perWorkerBytes: 1.5 * GiB }), 2);
-  assert.equal(poolSize({ cpus: 16, memoryBytes: 4 * GiB, perWorkerBytes: 1.5 * GiB }), 2);
-  assert.equal(poolSize({ cpus: 4, memoryBytes: 1 * GiB, perWorkerBytes: 1.5 * GiB }), 1);
+test('the pool: one sandbox process per CPU, as many as the memory budget holds, at least one', () => {
+  assert.equal(poolSize({ cpus: 2, memoryBytes: 12 * GiB, perProcessBytes: 1.5 * GiB }), 2);
+  assert.equal(poolSize({ cpus: 16, memoryBytes: 4 * GiB, perProcessBytes: 1.5 * GiB }), 2);
+  assert.equal(poolSize({ cpus: 4, memoryBytes: 1 * GiB, perProcessBytes: 1.5 * GiB }), 1);
 });

@@ -1,4 +1,4 @@
-// Shared by the HTTP tests: the real service (real worker processes, a real SQLite file in a temp
+// Shared by the HTTP tests: the real service (real sandbox processes, a real SQLite file in a temp
 // folder) with the test-only assignments, its log lines, and a checker of answers against the
 // committed openapi.yaml.
 import assert from 'node:assert/strict';
@@ -44,7 +44,7 @@ export interface TestService {
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** Starts the service with one worker, the fixtures and a fresh (or the given) data folder. */
+/** Starts the service with one sandbox process, the fixtures and a fresh (or the given) data folder. */
 export async function startTestService(env: Record<string, string> = {}, dataDir?: string): Promise<TestService> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'memgrade-http-'));
   const config = loadConfig({

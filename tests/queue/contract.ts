@@ -90,7 +90,7 @@ export function processesOn<S extends SubmissionStore>(kind: QueueKind<S>) {
     const store = await kind.openStore(place.where);
     const lines: string[] = [];
     const log = createLogger('info', { write: (line: string) => void lines.push(line) });
-    const pool = new SandboxPool({ size: graders, maxJobsPerWorker: 50 });
+    const pool = new SandboxPool({ size: graders, maxJobsPerProcess: 50 });
     const grader: Grader = { store, pool, assignments: ASSIGNMENTS, webhooks: null, log };
     const queue = await kind.queue({ where: place.where, store, grader, limits: { ...UNBOUNDED, ...limits } });
     await queue.start();

@@ -19,7 +19,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assignmentDirs, DEFAULT_WORKER_MAX_JOBS } from '../../config.ts';
+import { assignmentDirs, DEFAULT_SANDBOX_MAX_JOBS } from '../../config.ts';
 import { grade, loadAssignment, loadAssignments, size, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { poolSize, rssLimitBytes, SandboxPool } from '../../sandbox-host/index.ts';
 import { UsageError, usageError } from '../usage.ts';
@@ -41,7 +41,7 @@ at least 4 KiB); 1 when one of these does not hold, with the reasons; 2 for a us
 /** How far the limit must be from every declared verdict's peak, as a ratio, each way. */
 export const MARGIN = 1.1;
 /** Runs of the solutions nearest the limit, by default. */
-export const RUNS = 3;
+const RUNS = 3;
 /** Sandbox processes the check grades on. */
 const POOL_SIZE = 2;
 const KiB = 1024;
@@ -63,7 +63,7 @@ export interface Row {
   unreadable?: string;
 }
 
-export interface Judgement {
+interface Judgement {
   /** One line per row: the table's cells. */
   table: string[][];
   /** What does not hold, one sentence each; none when the check passes. */
@@ -169,7 +169,7 @@ export function judge(assignment: Assignment, rows: Row[]): Judgement {
 }
 
 /** The rows as a table, columns aligned, the figures' columns to the right. */
-export function formatTable(cells: string[][]): string[] {
+function formatTable(cells: string[][]): string[] {
   const header = ['solution', 'expected', 'got', 'peak, each run', 'spread', 'margin', 'ok'];
   const rows = [header, ...cells];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -242,15 +242,15 @@ export async function checkCommand(argv: string[]): Promise<number> {
   });
   const gradable = rows.filter((r) => r.subject.sameAs === undefined && r.unreadable === undefined);
 
-  const workers = Math.min(POOL_SIZE, poolSize({ perWorkerBytes: rssLimitBytes(manifest.limits.memory_cap_mb) }));
-  const pool = new SandboxPool({ size: workers, maxJobsPerWorker: DEFAULT_WORKER_MAX_JOBS });
+  const sandboxes = Math.min(POOL_SIZE, poolSize({ perProcessBytes: rssLimitBytes(manifest.limits.memory_cap_mb) }));
+  const pool = new SandboxPool({ size: sandboxes, maxJobsPerProcess: DEFAULT_SANDBOX_MAX_JOBS });
   const progress = process.stderr.isTTY === true;
   let done = 0;
   let total = gradable.length;
-  /** Grades each row once, `workers` at a time (the pool does not queue). */
+  /** Grades each row once, `sandboxes` at a time (the pool does not queue). */
   const gradeAll = async (todo: Row[]) => {
     let next = 0;
-    const worker = async () => {
+    const loop = async () => {
       for (let i = next++; i < todo.length; i = next++) {
         const row = todo[i];
         row.results.push(await grade(assignment, codes.get(row.subject.name) as string, pool));
@@ -258,7 +258,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
         if (progress) process.stderr.write(`\rgraded ${done} of ${total}`);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(sandboxes, todo.length) }, loop));
   };
   try {
     await gradeAll(gradable);

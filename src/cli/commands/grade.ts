@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assignmentDirs, DEFAULT_WORKER_MAX_JOBS } from '../../config.ts';
+import { assignmentDirs, DEFAULT_SANDBOX_MAX_JOBS } from '../../config.ts';
 import { DEFAULT_ASSIGNMENTS_DIR, grade, loadAssignments, type Assignment, type GradeResult } from '../../grading/index.ts';
 import { csvReport, FORMATS, isFormat, REPORTERS, type CsvRow } from '../../report/index.ts';
 import { poolSize, rssLimitBytes, SandboxPool, SandboxProcess, type StartedChild } from '../../sandbox-host/index.ts';
@@ -140,14 +140,14 @@ async function gradeSeveral(
   format: string,
   writeReport: (student: string, result: GradeResult) => void,
 ): Promise<number> {
-  const size = Math.min(entries.length, poolSize({ perWorkerBytes: rssLimitBytes(assignment.manifest.limits.memory_cap_mb) }));
-  const pool = new SandboxPool({ size, maxJobsPerWorker: DEFAULT_WORKER_MAX_JOBS });
+  const size = Math.min(entries.length, poolSize({ perProcessBytes: rssLimitBytes(assignment.manifest.limits.memory_cap_mb) }));
+  const pool = new SandboxPool({ size, maxJobsPerProcess: DEFAULT_SANDBOX_MAX_JOBS });
   const results = new Array<{ result: GradeResult } | { error: string }>(entries.length);
   const progress = process.stderr.isTTY === true;
   let done = 0;
   let next = 0;
   // The pool does not queue: `size` loops take the next file as each finishes.
-  const worker = async () => {
+  const loop = async () => {
     for (let i = next++; i < entries.length; i = next++) {
       const source = read(entries[i]);
       results[i] = 'error' in source ? source : { result: await grade(assignment, source.code, pool) };
@@ -157,7 +157,7 @@ async function gradeSeveral(
     }
   };
   try {
-    await Promise.all(Array.from({ length: size }, worker));
+    await Promise.all(Array.from({ length: size }, loop));
   } finally {
     if (progress) process.stderr.write('\n');
     await pool.close();

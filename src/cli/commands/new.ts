@@ -28,7 +28,7 @@ const titleOf = (id: string) => {
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
 
-export function manifestFor(id: string): object {
+function manifestFor(id: string): object {
   return {
     id,
     title: titleOf(id),

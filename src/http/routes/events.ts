@@ -4,7 +4,7 @@
 // a URL); a client that cannot read a stream polls GET /v1/submissions/{id} instead.
 //
 // The state is read from the store, so the stream works the same whichever process grades (the
-// local queue, or pg-boss workers): every POLL_MS, and at once when the queue says the grading
+// local queue, or any process on pg-boss): every POLL_MS, and at once when the queue says the grading
 // ended. One read of a small row per open stream and poll; the stream ends with the grading, after
 // MAX_STREAM_MS, or when the service closes, and the client then polls or asks again.
 import { PassThrough } from 'node:stream';
@@ -28,7 +28,7 @@ const RETRY_MS = 2000;
 export const STREAMS_PER_CLIENT = 8;
 
 /** The submission as a list shows it, its verdict (with its score) read from the result. */
-export function progressView(s: StoredSubmission): SubmissionSummary {
+function progressView(s: StoredSubmission): SubmissionSummary {
   const { result, ...rest } = s;
   const verdict =
     result === null

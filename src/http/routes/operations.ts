@@ -24,7 +24,7 @@ export function operationRoutes(app: FastifyInstance, { store, queue, pool, queu
     '/readyz',
     {
       schema: {
-        summary: 'Ready to take submissions: store reachable, workers alive, queue not saturated',
+        summary: 'Ready to take submissions: store reachable, sandbox processes alive, queue not saturated',
         operationId: 'getReadiness',
         tags: ['operations'],
         security: [],
@@ -32,12 +32,13 @@ export function operationRoutes(app: FastifyInstance, { store, queue, pool, queu
       },
     },
     async (_request, reply) => {
-      const workers = pool.stats();
+      const sandboxes = pool.stats();
       const depth = await queue.depth();
       const checks = {
         store: await store.ping(),
-        // A process with no pool of its own (MEMGRADE_POOL_SIZE=0) leaves grading to the workers.
-        workers: { ok: workers.size === 0 || workers.alive > 0, alive: workers.alive, size: workers.size },
+        // Sandbox processes, under the API's name for them. A process with no pool of its own
+        // (MEMGRADE_POOL_SIZE=0) leaves grading to `memgrade worker` processes.
+        workers: { ok: sandboxes.size === 0 || sandboxes.alive > 0, alive: sandboxes.alive, size: sandboxes.size },
         queue: { ok: depth < queueLimit, depth, limit: queueLimit },
       };
       const ready = checks.store && checks.workers.ok && checks.queue.ok;

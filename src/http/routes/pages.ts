@@ -16,9 +16,9 @@ import { isOpen } from '../auth.ts';
 import { ApiProblem } from '../problems.ts';
 
 /** dist/web/ of the checkout, or of the installed package: src/ and dist/ sit at the same depth. */
-export const WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+const WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
-export const PAGE_CSP =
+const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

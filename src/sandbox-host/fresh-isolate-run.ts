@@ -1,7 +1,7 @@
 // One run of a submission in a fresh isolate of THIS process, with the measurement harness, the
-// assignment's helpers and the inspector: the measured run, the hidden check and the replay are
-// all runs of this kind, set up differently. Only the sandbox child process calls it: hostile
-// code can crash whatever process hosts the isolate (isolated-vm's README).
+// assignment's helpers and the inspector: the measured run, the hidden check and the replay
+// (job-runs.ts) are all runs of this kind, set up differently. Only the sandbox process calls it:
+// hostile code can crash whatever process hosts the isolate (isolated-vm's README).
 import { readFileSync } from 'node:fs';
 import { parseReport } from './boundary.ts';
 import { SUBMISSION_FILE } from './constants.ts';
@@ -40,9 +40,9 @@ const TERMINATE_GRACE_MS = 1000;
 /** How long the inspector gets to answer its last messages before its session is disposed. */
 const DRAIN_TIMEOUT_MS = 1000;
 
-export interface RunOptions {
+interface IsolateRunOptions {
   explain: ExplainMode;
-  /** Time all reads of who holds what may take together; past it, pauses are resumed unread. */
+  /** Time this run's reads of who holds what may take together; past it, pauses are resumed unread. */
   explainBudgetMs: number;
   /** For the hidden check: the seed of the input the helpers make instead of the usual one. */
   hiddenSeed?: number;
@@ -58,9 +58,9 @@ export interface RunOptions {
 }
 
 /** A run's outcome before the peak is explained and the hidden check is added. */
-export type Measured = Exclude<RunOutcome, { kind: 'report' }> | { kind: 'report'; report: IsolateReport };
+type Measured = Exclude<RunOutcome, { kind: 'report' }> | { kind: 'report'; report: IsolateReport };
 
-export interface RunResult {
+export interface IsolateRunResult {
   measured: Measured;
   /** What was read at each peak pause, by timeline sample. */
   paused: Map<number, PausedState>;
@@ -111,7 +111,7 @@ function parseCompileError(error: unknown, file: string) {
 }
 
 /** Runs the submission once, as `options` say. Never throws for anything the submission does. */
-export async function runSubmission(job: SandboxJob, options: RunOptions): Promise<RunResult> {
+export async function runInFreshIsolate(job: SandboxJob, options: IsolateRunOptions): Promise<IsolateRunResult> {
   // Every run has the inspector on: the harness learns through it which buffers a GC freed.
   const timeline = options.timeline;
   timeline?.mark('start');

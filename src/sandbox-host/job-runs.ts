@@ -1,5 +1,6 @@
-// Grades one job in this process, in up to three runs of the submission (run-submission.ts):
-// - the measured run, which also reads who holds what at each new peak;
+// The runs of one job, in this process (the sandbox process): up to three runs of the
+// submission, each in a fresh isolate (fresh-isolate-run.ts):
+// - the measured run, which also reads who holds what at each new peak (up to MAX_HOLDER_READS);
 // - the hidden check, a small run on input the submission cannot predict, when the assignment
 //   has one: a submission that returns a hard-coded answer fails it;
 // - a replay that pauses at the peak, when the measured run could not read its holders (the
@@ -11,7 +12,7 @@
 import { randomInt } from 'node:crypto';
 import type { PausedState } from './holders.ts';
 import { instrument, type Instrumented } from './instrument.ts';
-import { runSubmission, type RunResult } from './run-submission.ts';
+import { runInFreshIsolate, type IsolateRunResult } from './fresh-isolate-run.ts';
 import { SUBMISSION_FILE } from './constants.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
 import type { Timeline } from './timings.ts';
@@ -32,7 +33,7 @@ const MAX_HOLDER_READS = 24;
 /** A peak with at least this much JS heap, and more heap than ArrayBuffers, has its heap explained. */
 const HEAP_HOLDERS_MIN_BYTES = 1024 * 1024;
 
-export interface IsolateRunHooks {
+interface JobRunHooks {
   /** Called whenever the exact live figure reaches a new high, so a parent can keep it. */
   onPeak?: (peak: PeakSoFar) => void;
   /** Called with everything the verdict needs, before a replay explains the peak. */
@@ -55,12 +56,13 @@ export function takeRecycle(): boolean {
   return value;
 }
 
-const noted = (result: RunResult) => {
+const noted = (result: IsolateRunResult) => {
   if (result.recycle) recycleAfterRun = true;
   return result;
 };
 
-export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {}): Promise<RunOutcome> {
+/** Runs the job: the measured run, the hidden check, and a replay when one is needed (above). */
+export async function runJob(job: SandboxJob, hooks: JobRunHooks = {}): Promise<RunOutcome> {
   // The submission's own functions that are steps are rebound to their wrappers once it loaded.
   const ownSteps = job.steps.filter((step) => !step.includes('.') && !job.helpers.globals.includes(step));
   const transformed = instrument(job.code, ownSteps);
@@ -69,7 +71,7 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
   const instrumented = transformed.ok === true ? transformed.instrumented : null;
   const explaining = job.limits.explainMs > 0;
   const first = noted(
-    await runSubmission(job, {
+    await runInFreshIsolate(job, {
       explain: explaining ? { mode: 'peaks', maxPauses: MAX_HOLDER_READS } : { mode: 'off' },
       explainBudgetMs: job.limits.explainMs,
       onPeak: hooks.onPeak,
@@ -82,6 +84,10 @@ export async function runInIsolate(job: SandboxJob, hooks: IsolateRunHooks = {})
   const hidden = await hiddenCheck(job, report, instrumented, hooks.timeline?.under('hidden.'));
   if (!explaining) {
     return { kind: 'report', report, hidden, holders: { status: 'missing', reason: 'the explanation is turned off for this assignment' } };
+  }
+  if (report.peak_mark.reason === 'collector') {
+    const reason = "the peak was found by V8's own collector, inside a call the run cannot pause in (a built-in's)";
+    return { kind: 'report', report, hidden, holders: { status: 'missing', reason } };
   }
   const read = first.paused.get(report.peak_seq);
   const onHeap = report.peak_heap_bytes >= HEAP_HOLDERS_MIN_BYTES && report.peak_heap_bytes > report.peak_external_bytes;
@@ -109,7 +115,7 @@ async function replayToPeak(
 ): Promise<PeakHolders> {
   const budget = job.limits.explainMs;
   const replay = noted(
-    await runSubmission(
+    await runInFreshIsolate(
       { ...job, limits: { ...job.limits, timeoutMs: budget } },
       {
         explain: { mode: 'at', external: report.peak_external_bytes, ...report.peak_mark },
@@ -174,7 +180,7 @@ async function hiddenCheck(
 ): Promise<HiddenCheck | null> {
   if (job.hiddenSetup === null || report.outcome !== 'returned' || report.check?.correct === false) return null;
   const seed = randomInt(1, 2 ** 31);
-  const { measured } = noted(await runSubmission(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: seed, instrumented, timeline }));
+  const { measured } = noted(await runInFreshIsolate(job, { explain: { mode: 'off' }, explainBudgetMs: 0, hiddenSeed: seed, instrumented, timeline }));
   const on = job.entryPoint;
   switch (measured.kind) {
     case 'report': {
