@@ -12,7 +12,8 @@
 //
 // collected(out: Float64Array) answers what V8's own full collections found alive since the last
 // call: it writes [0] the largest data figure ([1] + [2] + [3] above) right after one of them,
-// and returns the number of such collections (0: none, and `out` is left as it was). A full collection marks what is reachable, so its figure is
+// and returns the number of such collections (0: none, and `out` is left as it was).
+// quiet(on: boolean): while on, collections are not recorded (the harness measuring itself). A full collection marks what is reachable, so its figure is
 // exact at that moment: a transient that a built-in made and dropped within one call (a spread
 // of 25 million elements, say), which no sample of the harness's can catch, is caught when V8
 // collected while it was alive.
@@ -25,6 +26,9 @@ namespace {
 struct Collected {
   double data = 0;
   double count = 0;
+  // Set while the harness measures (its own collections, the inspector's pauses): what V8
+  // collects then is the harness's doing, and the harness measures it itself.
+  bool quiet = false;
 };
 std::mutex collected_mutex;
 std::unordered_map<v8::Isolate*, Collected> collected_by_isolate;
@@ -48,8 +52,15 @@ void AfterFullCollection(v8::Isolate* isolate, v8::GCType, v8::GCCallbackFlags, 
   double data = DataSpaces(isolate);
   std::lock_guard<std::mutex> lock(collected_mutex);
   Collected& c = collected_by_isolate[isolate];
+  if (c.quiet) return;
   if (c.count == 0 || data > c.data) c.data = data;
   c.count++;
+}
+
+void Quiet(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  bool on = info.Length() > 0 && info[0]->IsTrue();
+  std::lock_guard<std::mutex> lock(collected_mutex);
+  collected_by_isolate[info.GetIsolate()].quiet = on;
 }
 
 void Collect(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -59,7 +70,8 @@ void Collect(const v8::FunctionCallbackInfo<v8::Value>& info) {
     auto found = collected_by_isolate.find(info.GetIsolate());
     if (found != collected_by_isolate.end()) {
       c = found->second;
-      found->second = Collected();
+      found->second.data = 0;
+      found->second.count = 0;
     }
   }
   if (c.count > 0 && info.Length() > 0 && info[0]->IsFloat64Array()) {
@@ -111,6 +123,8 @@ void SetFunctions(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Loca
   target->Set(context, v8::String::NewFromUtf8Literal(isolate, "spaces"), spaces).Check();
   auto collect = v8::FunctionTemplate::New(isolate, Collect)->GetFunction(context).ToLocalChecked();
   target->Set(context, v8::String::NewFromUtf8Literal(isolate, "collected"), collect).Check();
+  auto quiet = v8::FunctionTemplate::New(isolate, Quiet)->GetFunction(context).ToLocalChecked();
+  target->Set(context, v8::String::NewFromUtf8Literal(isolate, "quiet"), quiet).Check();
 }
 }  // namespace
 

@@ -24,7 +24,7 @@
  * @typedef {T & { __proto__: null }} Bare
  */
 /** @typedef {Bare<StepRecord>} Stats */
-/** @typedef {{ spaces: (out: Float64Array) => number; collected: (out: Float64Array) => number }} HeapSpaces */
+/** @typedef {{ spaces: (out: Float64Array) => number; collected: (out: Float64Array) => number; quiet: (on: boolean) => void }} HeapSpaces */
 /** @typedef {Bare<{ function: string; file: string; line: number; column: number }>} Site */
 (/**
  * @param {HostStats} hostStats
@@ -143,6 +143,7 @@
   const spaceFigures = new Float64Array(9);
   // What V8's own full collections found alive since the last read (see `sample`).
   const readCollected = heapSpaces === undefined ? null : heapSpaces.collected;
+  const quiet = heapSpaces === undefined ? null : heapSpaces.quiet;
   const collectedFigures = new Float64Array(1);
   let externalOffset = 0;
   /** @type {(mode?: 1 | 2) => [number, number]} */
@@ -508,10 +509,17 @@
   const sampleCollected = () => {
     const external = state.lastExactExternal;
     const heap = collectedFigures[0] - state.harnessHeap - state.baselineHeap;
+    if (external + heap <= state.peak + LATER_SAMPLE_MARGIN + tolerance()) return;
+    takePeak(record(external, heap, 'collector'), external, heap, 'collector');
+  };
+
+  /**
+   * An exact figure on the timeline, and in the peaks of the steps on the stack: its number.
+   * @type {(external: number, heap: number, reason: string) => number}
+   */
+  const record = (external, heap, reason) => {
     const total = external + heap;
-    if (total <= state.peak + LATER_SAMPLE_MARGIN + tolerance()) return;
     state.seq++;
-    const step = currentStep();
     if (timeline.length < MAX_TIMELINE) {
       push(timeline, {
         __proto__: null,
@@ -520,8 +528,8 @@
         live_bytes: total,
         external_bytes: external,
         heap_bytes: heap,
-        step,
-        reason: 'collector',
+        step: currentStep(),
+        reason,
       });
     }
     for (let i = 0; i < stepDepth; i++) {
@@ -532,28 +540,45 @@
       const entry = /** @type {Stats} */ (mapGet(stepStats, entryName));
       if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
     }
-    state.peak = total;
+    return state.seq;
+  };
+
+  /** The run's peak is now the sample `seq`. @type {(seq: number, external: number, heap: number, reason: string) => void} */
+  const takePeak = (seq, external, heap, reason) => {
+    state.peak = external + heap;
     state.peakExternal = external;
     state.peakHeap = heap;
-    state.peakSeq = state.seq;
-    state.peakStep = step;
+    state.peakSeq = seq;
+    state.peakStep = currentStep();
     state.peakTicks = ticks;
     state.peakAllocations = state.allocations;
-    state.peakReason = 'collector';
+    state.peakReason = reason;
     state.peakLive = largest(live, MAX_LISTED_AT_PEAK);
   };
 
   // A full GC, then the isolate's exact figures from the host: every ArrayBuffer byte plus the
-  // live JS heap, relative to the baseline taken just before the script was evaluated.
+  // live JS heap, relative to the baseline taken just before the script was evaluated. V8's
+  // own collections meanwhile (the harness's, what the inspector's pauses allocate) are not
+  // recorded as the submission's.
   /** @type {(reason: string) => number} */
   const sample = (reason) => {
     // The harness's warm-up (see `warmUp`) goes through the paths that sample, without a sample.
     if (warming) return 0;
-    const started = dateNow();
     // V8's own full collections since the last sample, read before this sample's own: each
     // marked what was reachable, so the largest is an exact figure of a moment between the two
     // samples, maybe inside one call of a built-in, where nothing of the harness's runs.
     const collected = readCollected !== null && readCollected(collectedFigures) > 0;
+    if (quiet === null) return measure(reason, collected);
+    quiet(true);
+    try {
+      return measure(reason, collected);
+    } finally {
+      quiet(false);
+    }
+  };
+  /** @type {(reason: string, collected: boolean) => number} */
+  const measure = (reason, collected) => {
+    const started = dateNow();
     gc();
     state.gcCount++;
     if (collected) sampleCollected();
@@ -570,44 +595,15 @@
     const heap = stats[1] - state.baselineHeap;
     const total = external + heap;
     let accounted = false;
-    state.seq++;
     state.lastExact = total;
     state.lastExactExternal = external;
     state.allocatedSinceExact = 0;
-    const step = currentStep();
-    if (timeline.length < MAX_TIMELINE) {
-      push(timeline, {
-        __proto__: null,
-        seq: state.seq,
-        t_ms: dateNow() - state.startedAt,
-        live_bytes: total,
-        external_bytes: external,
-        heap_bytes: heap,
-        step,
-        reason,
-      });
-    }
-    for (let i = 0; i < stepDepth; i++) {
-      const s = /** @type {Stats} */ (mapGet(stepStats, stepStack[i]));
-      if (total > s.peak_live_bytes) s.peak_live_bytes = total;
-    }
-    if (!state.loading) {
-      const entry = /** @type {Stats} */ (mapGet(stepStats, entryName));
-      if (total > entry.peak_live_bytes) entry.peak_live_bytes = total;
-    }
+    record(external, heap, reason);
     // The peak belongs to the allocation that made it. A later sample (a step returning, the
     // end of the run) only takes it over with more than heap noise on top, so that the peak,
     // its live set and its holders describe the moment of the allocation.
     if (isNewPeak(total)) {
-      state.peak = total;
-      state.peakExternal = external;
-      state.peakHeap = heap;
-      state.peakSeq = state.seq;
-      state.peakStep = step;
-      state.peakTicks = ticks;
-      state.peakAllocations = state.allocations;
-      state.peakReason = reason;
-      state.peakLive = largest(live, MAX_LISTED_AT_PEAK);
+      takePeak(state.seq, external, heap, reason);
       // Who holds what is read at each new peak, up to a number of times: the last read that
       // is still the peak when the run ends explains it, with no second run.
       if (explain.mode === 'peaks' && state.holderPauses < explain.maxPauses) {

@@ -5,7 +5,7 @@
 // V8's interpreter keeps in registers that the inspector does not show.
 import { SUBMISSION_FILE } from './constants.ts';
 import { dominators, largestPath, nodesOfIds, retainerPath, SnapshotReader, type Dominators, type SnapshotGraph } from './heap-snapshot.ts';
-import { parameterNames, type CallFrame, type PausedState, type ScriptOf } from './holders.ts';
+import { parameterNames, SCOPE_KINDS, type CallFrame, type PausedState, type ScriptOf } from './holders.ts';
 import type { InspectorClient } from './inspector.ts';
 import { LIST_LIMITS } from './list-limits.ts';
 import { cutText, TEXT_LIMITS } from './text-limits.ts';
@@ -15,16 +15,6 @@ import type { HeapHolderRecord, HolderKind } from './types.ts';
 const MIN_SHARE = 1 / 50;
 /** Variables looked up in the snapshot, at most. */
 const MAX_VARIABLES = 2000;
-
-const SCOPE_KINDS: Record<string, HolderKind | undefined> = {
-  local: 'local',
-  block: 'local',
-  catch: 'local',
-  closure: 'closure',
-  script: 'global',
-  global: 'global',
-  module: 'module',
-};
 
 // Runs in the isolate on a scope object: the variables whose values are objects or functions (no
 // primitive crosses to the host: a string or a BigInt would be sent whole), in an object of their

@@ -33,7 +33,7 @@ export interface PropertyDescriptor {
   value?: RemoteObject;
 }
 
-const SCOPE_KINDS: Record<string, HolderKind | undefined> = {
+export const SCOPE_KINDS: Record<string, HolderKind | undefined> = {
   local: 'local',
   block: 'local',
   catch: 'local',
