@@ -3,8 +3,15 @@ const KiB = 1024;
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * 1024 * 1024;
 
+/** One decimal; a figure that rounds to zero is "0.0", whichever side of the baseline it is on
+ * (a step can end a few bytes under it: "-0.0" would read as a loss). */
+const oneDecimal = (value: number) => {
+  const text = value.toFixed(1);
+  return text === '-0.0' ? '0.0' : text;
+};
+
 export function mib(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
+  return `${oneDecimal(bytes / MiB)} MiB`;
 }
 
 /**
@@ -14,8 +21,8 @@ export function mib(bytes: number): string {
  * same "0.0 MiB" as ever for an exercise of 100 MB arrays.
  */
 export function size(bytes: number, limitBytes: number): string {
-  if (Math.abs(bytes) >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
-  if (limitBytes < MiB && Math.abs(bytes) < MiB) return `${(bytes / KiB).toFixed(1)} KiB`;
+  if (Math.abs(bytes) >= GiB) return `${oneDecimal(bytes / GiB)} GiB`;
+  if (limitBytes < MiB && Math.abs(bytes) < MiB) return `${oneDecimal(bytes / KiB)} KiB`;
   return mib(bytes);
 }
 

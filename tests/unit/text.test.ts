@@ -69,6 +69,12 @@ describe('mib', () => {
     assert.equal(mib(241_172_480), '230.0 MiB');
     assert.equal(mib(100 * 1024), '0.1 MiB');
   });
+
+  test('a figure a few bytes under the baseline reads 0.0, not -0.0; a real loss keeps its sign', () => {
+    assert.equal(mib(-1200), '0.0 MiB');
+    assert.equal(size(-40, 102_400), '0.0 KiB');
+    assert.equal(mib(-0.5 * MiB), '-0.5 MiB');
+  });
 });
 
 describe('size', () => {
