@@ -141,11 +141,7 @@ async function replayToPeak(
  * registers, which the inspector does not show.
  */
 function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedState | undefined, heap: HeapHolderRecord[]): PeakHolders {
-  if (state === undefined) return { status: 'complete', held: [], frames: [], heap };
-  // Bounded as the parent's check requires: function names are the submission's to choose, and
-  // a deep recursion has as many frames, and holders, as it likes.
-  const named = <T extends { function: string }>(list: T[]) =>
-    list.slice(0, MAX_HOLDERS_SENT).map((entry) => ({ ...entry, function: cutText(entry.function, TEXT_LIMITS.name) }));
+  if (state === undefined) return { status: 'complete', held: [], frames: [], heap: named(heap) };
   const frames = named(state.frames);
   const caller = frames.find((f) => f.file === SUBMISSION_FILE) ?? frames[0];
   const innermost = frames[0];
@@ -163,8 +159,14 @@ function holdersAtPeak(job: SandboxJob, report: IsolateReport, state: PausedStat
     status: 'complete',
     held: report.live_at_peak.map((a) => ({ id: a.id, holders: named(state.held.get(a.id) ?? [unnamed(a)]) })),
     frames,
-    heap,
+    heap: named(heap),
   };
+}
+
+/** Bounded as the parent's check requires: function names are the submission's to choose, and a
+ * deep recursion has as many frames, and holders, as it likes. */
+function named<T extends { function: string }>(list: T[]): T[] {
+  return list.slice(0, MAX_HOLDERS_SENT).map((entry) => ({ ...entry, function: cutText(entry.function, TEXT_LIMITS.name) }));
 }
 
 /**

@@ -46,6 +46,20 @@ describe('fibonacci-sequence', () => {
     assert.match(held.hint ?? '', /one at a time \(lazily\)/);
   });
 
+  test('a heap holder in a function with a 400-character name: the name is cut, the grading stands', async () => {
+    const long = `f${'x'.repeat(400)}`;
+    const code =
+      solution(ID, 'original').replace(/function generate_fibonacci_hash[\s\S]*$/, '') +
+      `function ${long}(a, b, c) { return reduce(add, chain(fibonacci(a), fibonacci(b), fibonacci(c)), 0n) % 10000n; }\n` +
+      `function generate_fibonacci_hash(a, b, c) { return ${long}(a, b, c); }\n`;
+    const r = await grader.grade(ID, code);
+    assert.equal(r.reason, 'memory_limit', r.message);
+    const [held] = r.explanation?.heap_holders ?? [];
+    assert.equal(held.kind, 'temporary');
+    assert.match(held.function, /^fx+\.\.\. \[cut: \d+ more characters\]$/);
+    assert.ok(held.function.length < long.length);
+  });
+
   test('the generator: fibonacci is a step while its iterators are driven; the hidden run hashes other lengths', async () => {
     const r = await grader.grade(ID, solution(ID, 'generator'));
     assert.equal(r.status, 'passed', r.message);
