@@ -2,6 +2,7 @@
 // start-up so that a typo stops the process with a message naming the variable.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_ASSIGNMENTS_DIR } from './grading/index.ts';
 import { DEFAULT_SANDBOX_USER } from './sandbox-host/index.ts';
@@ -210,6 +211,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v: Env = value;
+  const addon = v.MEMGRADE_HEAP_SPACES_ADDON;
+  if (addon !== '' && addon !== 'off' && !existsSync(addon)) {
+    throw new ConfigError(`invalid configuration:\n  MEMGRADE_HEAP_SPACES_ADDON=${JSON.stringify(addon)}: no such file (\`off\`, or a built reader)`);
+  }
   return {
     port: v.PORT,
     host: v.HOST,

@@ -15,7 +15,6 @@ const root = join(here, '..', '..');
 const source = join(here, 'heap-spaces.cc');
 const target = join(here, 'heap-spaces.node');
 const staging = `${target}.${process.pid}.tmp`;
-const arch = process.arch === 'x64' ? 'x64' : process.arch;
 
 /** @param {string} message */
 const skip = (message) => {
@@ -29,8 +28,8 @@ const skip = (message) => {
 // The Node that will run memgrade, found as bin/memgrade finds it.
 const candidates = [
   join(root, 'node_modules', '.bin', 'node'),
-  join(root, 'node_modules', `node-linux-${arch}`, 'bin', 'node'),
-  join(root, '..', `node-linux-${arch}`, 'bin', 'node'),
+  join(root, 'node_modules', `node-linux-${process.arch}`, 'bin', 'node'),
+  join(root, '..', `node-linux-${process.arch}`, 'bin', 'node'),
   process.execPath,
 ];
 const node = realpathSync(candidates.find((path) => existsSync(path)) ?? process.execPath);

@@ -69,7 +69,7 @@ export const Explanation = Type.Object(
         maxItems: LIST_LIMITS.heapHolders,
         description:
           'when the peak is mostly JS heap (1 MiB or more): the variables that alone keep it alive, largest first, from a heap snapshot at the peak ' +
-          '(the first 8, each at least 1/50 of the heap part); a temporary is what only the stack keeps: values passed between calls',
+          `(the first ${LIST_LIMITS.heapHolders}, each at least 1/50 of the heap part); a temporary is what only the stack keeps: values passed between calls`,
       },
     ),
   },

@@ -23,7 +23,14 @@ let reader: ivmModule.NativeModule | null | undefined;
 export function heapSpacesReader(): ivmModule.NativeModule | null {
   if (reader === undefined) {
     const path = addonPath();
-    reader = path === null ? null : new ivm.NativeModule(path);
+    try {
+      reader = path === null ? null : new ivm.NativeModule(path);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`the native heap-space reader ${path} did not load (${why}); set MEMGRADE_HEAP_SPACES_ADDON=off to grade without it`, {
+        cause: error,
+      });
+    }
   }
   return reader;
 }

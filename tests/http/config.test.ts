@@ -52,6 +52,8 @@ test('a bad value is refused with the variable named', () => {
   assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
   assert.throws(() => loadConfig({ MEMGRADE_POOL_SIZE: 'many' }), /MEMGRADE_POOL_SIZE="many"/);
   assert.throws(() => loadConfig({ MEMGRADE_DATABASE_URL: 'mysql://x' }), /MEMGRADE_DATABASE_URL="mysql:\/\/x"/);
+  assert.throws(() => loadConfig({ MEMGRADE_HEAP_SPACES_ADDON: '/no/such/reader.node' }), /MEMGRADE_HEAP_SPACES_ADDON="\/no\/such\/reader.node": no such file/);
+  assert.doesNotThrow(() => loadConfig({ MEMGRADE_HEAP_SPACES_ADDON: 'off' }));
 });
 
 test('MEMGRADE_SANDBOX_MAX_JOBS, and its old name MEMGRADE_WORKER_MAX_JOBS, still read with a warning', () => {
