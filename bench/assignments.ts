@@ -9,12 +9,15 @@
 //   in-place loop); when its own functions are steps, they run inside the helpers' (fibonacci's
 //   generator inside `reduce`), and its own time is the entry point's. Graded times leave the
 //   measurement out (the report's step durations do).
+// - Fresh: each passing solution graded BENCH_FRESH times (default 5), each in a new sandbox
+//   process, for the spread of its heap part from one first grading to another.
 // - Independent heap: for each passing solution, the JS heap's peak measured by the bare run
 //   itself (a full GC and the heap's data spaces at the steps' returns and along generators:
 //   bare-pipeline.ts), beside the grader's `peak_heap_bytes`.
 //
 // Medians over BENCH_RUNS runs (default 3); gradings and bare runs alternate, so that load from
-// other processes falls on both alike. BENCH_ASSIGNMENT=ID runs one assignment. About 4 minutes.
+// other processes falls on both alike. BENCH_ASSIGNMENT=ID runs one assignment;
+// MEMGRADE_HEAP_SPACES_ADDON=off grades without the native heap-space reader. About 4 minutes.
 // The deep dive into exercise 2 (its steps, page sizes, the cold start) is `npm run bench:exercise`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ import type { BareRun } from './bare-pipeline.ts';
 import { bytes, median, ms, ratio, table } from './stats.ts';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const FRESH = Math.max(1, Number(process.env.BENCH_FRESH ?? 5));
 const ONLY = process.env.BENCH_ASSIGNMENT;
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const CHILD_TIMEOUT_MS = 120_000;
@@ -72,6 +76,18 @@ function python(id: string): PythonRun | null {
   if (child.status !== 0) return null;
   const out = JSON.parse(child.stdout) as Partial<PythonRun> & { process_data_ms?: number };
   return { entry_ms: out.entry_ms ?? out.process_data_ms ?? 0, peak_bytes: out.peak_bytes ?? 0, correct: out.correct === true };
+}
+
+/** The heap part of FRESH gradings, each in a sandbox process of its own, as a first grading is. */
+async function freshHeaps(assignment: Assignment, code: string): Promise<number[]> {
+  const heaps: number[] = [];
+  for (let i = 0; i < FRESH; i++) {
+    const sandbox = new SandboxProcess();
+    await sandbox.ready;
+    heaps.push((await grade(assignment, code, sandbox)).peak_heap_bytes ?? -1);
+    await sandbox.close();
+  }
+  return heaps;
 }
 
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${bytes(n)}`;
@@ -138,11 +154,13 @@ async function benchAssignment(assignment: Assignment, say: (s?: string) => void
     const hasOwn = ownBare >= 1;
     if (last.status === 'passed' && hasOwn) slowdowns.push({ name: s.name, ratio: ownGraded / ownBare });
     const independent = last.status === 'passed' ? bare(dir, s.file, true).heap_peak_bytes : null;
+    const fresh = last.status === 'passed' ? await freshHeaps(assignment, s.code) : [];
     rows.push([
       s.name,
       `${last.status}${last.status === s.expect ? '' : ` (declared ${s.expect})`}`,
       bytes(last.peak_bytes),
       `${bytes(last.peak_heap_bytes)}${peaks.size > 1 ? ` (${bytes(Math.max(...(peaks as Set<number>)) - Math.min(...(peaks as Set<number>)))} spread)` : ''}`,
+      fresh.length === 0 ? '-' : `${bytes(Math.min(...fresh))}-${bytes(Math.max(...fresh))}`,
       independent === null ? '-' : `${bytes(independent)} (${signed(independent - (last.peak_heap_bytes ?? 0))})`,
       ms(median(gs.map((g) => g.wall))),
       ms(ownGraded),
@@ -154,9 +172,9 @@ async function benchAssignment(assignment: Assignment, say: (s?: string) => void
   say(`${manifest.id}: limit ${bytes(manifest.limits.peak_bytes)} bytes, heap figure ${graded.get(original.name)![0].result.measurement.heap_figure}`);
   say(
     table(
-      ['solution', 'verdict', 'peak bytes', 'heap part', 'independent heap', 'grade wall', 'own graded', 'own bare', 'slowdown', 'GCs'],
+      ['solution', 'verdict', 'peak bytes', 'heap part', `heap, ${FRESH} fresh`, 'independent heap', 'grade wall', 'own graded', 'own bare', 'slowdown', 'GCs'],
       rows,
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   if (py.length > 0) {
